@@ -1,0 +1,31 @@
+# Two commands for a fresh machine: `make demo` and `make test` (both build .venv/ when missing).
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.deps-installed
+PROWLER := prowler==5.46.0
+
+.PHONY: test demo bench lint plugin
+
+# Prowler (about 2.4 GB) and the test tools, pinned together by constraints.txt; paid once per machine.
+$(STAMP): constraints.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt "$(PROWLER)" "moto[server]" pytest ruff matplotlib
+	touch $(STAMP)
+
+# The plug-in itself, rebuilt from the work tree every time, then activated in Prowler.
+plugin: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps --force-reinstall .
+	$(VENV)/bin/vpc-flow-logs install
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: plugin lint
+	$(VENV)/bin/pytest -q
+
+demo: plugin
+	$(PY) -m devtools.demo
+
+bench: plugin
+	$(PY) -m devtools.bench $(BENCH_ARGS)

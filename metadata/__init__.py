@@ -1,0 +1,1 @@
+"""Compliance-framework JSON files that Prowler loads through the ``prowler.compliance`` entry point."""

@@ -1,0 +1,1 @@
+"""Fix and backout for VPC flow logs: plan, apply, record, undo."""

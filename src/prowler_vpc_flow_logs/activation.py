@@ -1,0 +1,310 @@
+"""Put our check in place of Prowler's built-in ``vpc_flow_logs_enabled`` and take it out again.
+
+Prowler only loads ``vpc_flow_logs_enabled`` from its own tree
+(``prowler/providers/aws/services/vpc/vpc_flow_logs_enabled/``); entry-point checks
+cannot replace a built-in id. So ``install`` writes our check files there, one
+atomic ``os.replace`` per file (Prowler never sees a half-written check), after
+backing up the built-in files and verifying them byte for byte against the
+sha256 in Prowler's dist-info RECORD. ``uninstall`` puts the built-in back from
+that backup (or from Prowler's wheel on PyPI when no backup exists) and verifies
+the result against RECORD again.
+
+``prowler -x checks/`` deletes the check folder at the end of its run. Our check
+module registers an exit hook when it runs from Prowler's tree: if the folder
+is gone when the interpreter exits, it restores what the user had before
+(our installed check, or the built-in from the backup).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from prowler_vpc_flow_logs import CHECK_ID, __version__
+from prowler_vpc_flow_logs.paths import state_dir
+
+SUPPORTED_PROWLER = SpecifierSet(">=5.46.0,<5.47")
+CHECK_REL = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
+OUR_CHECK_DIR = Path(__file__).resolve().parent.parent / "checks" / CHECK_ID
+if not OUR_CHECK_DIR.is_dir():  # installed layout: prowler_vpc_flow_logs/checks/<id>
+    OUR_CHECK_DIR = Path(__file__).resolve().parent / "checks" / CHECK_ID
+
+
+class ActivationError(Exception):
+    """A refusal with a message for the user; ``exit_code`` is what the CLI returns."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class ProwlerInstall:
+    """Where Prowler lives and what its RECORD says about the built-in check."""
+
+    version: str
+    package_dir: Path  # .../site-packages/prowler
+    record: dict[str, str]  # file name in the check folder -> "sha256=<urlsafe b64>"
+
+    @property
+    def check_dir(self) -> Path:
+        return self.package_dir / CHECK_REL.removeprefix("prowler/")
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(str(self.package_dir).encode()).hexdigest()[:12]
+        return f"prowler-{self.version}-{digest}"
+
+    @property
+    def backup_dir(self) -> Path:
+        return state_dir() / "builtin" / self.key
+
+    @property
+    def marker(self) -> Path:
+        return state_dir() / "activation" / f"{self.key}.json"
+
+
+def find_prowler() -> ProwlerInstall:
+    """Locate Prowler in this Python environment from its dist-info, without importing it."""
+    try:
+        dist = importlib.metadata.distribution("prowler")
+    except importlib.metadata.PackageNotFoundError:
+        raise ActivationError(
+            f"Prowler is not installed in this Python environment ({sys.executable}). "
+            f"Install it first: pip install 'prowler{SUPPORTED_PROWLER}'",
+            exit_code=2,
+        ) from None
+    record: dict[str, str] = {}
+    for path in dist.files or []:
+        posix = path.as_posix()
+        if posix.startswith(CHECK_REL + "/") and path.hash and "__pycache__" not in posix:
+            record[posix.rsplit("/", 1)[1]] = f"{path.hash.mode}={path.hash.value}"
+    package_dir = Path(dist.locate_file("prowler")).resolve()
+    if not record:
+        raise ActivationError(
+            f"Prowler {dist.version} at {package_dir} has no RECORD entries for {CHECK_ID}; "
+            "reinstall it with pip so that the built-in check can be verified",
+            exit_code=2,
+        )
+    return ProwlerInstall(version=dist.version, package_dir=package_dir, record=record)
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def _our_files() -> dict[str, bytes]:
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(OUR_CHECK_DIR.iterdir())
+        if p.is_file() and p.suffix in {".py", ".json"}
+    }
+
+
+def _present_files(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
+    """True when ``files`` are exactly the RECORD's files, byte for byte."""
+    return set(files) == set(record) and all(
+        _sha256(files[name]) == digest for name, digest in record.items()
+    )
+
+
+def active_check(install: ProwlerInstall) -> str:
+    """Which check Prowler will run: "ours", "outdated" (another version of ours), "built-in",
+    "missing" or "modified"."""
+    present = _present_files(install.check_dir)
+    if f"{CHECK_ID}.py" not in present:
+        return "missing"
+    ours = _our_files()
+    if all(present.get(name) == data for name, data in ours.items()) and set(present) <= set(ours):
+        return "ours"
+    if matches_record(present, install.record):
+        return "built-in"
+    if b"prowler_vpc_flow_logs" in present[f"{CHECK_ID}.py"]:
+        return "outdated"
+    return "modified"
+
+
+def _write_files(folder: Path, files: dict[str, bytes]) -> None:
+    """Write each file with an atomic replace, then drop any other file in the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, folder / name)
+    for extra in folder.iterdir():
+        if extra.is_file() and extra.name not in files:
+            extra.unlink()
+    shutil.rmtree(folder / "__pycache__", ignore_errors=True)
+
+
+def _save_marker(install: ProwlerInstall, installed: bool) -> None:
+    install.marker.parent.mkdir(parents=True, exist_ok=True)
+    install.marker.write_text(
+        json.dumps(
+            {
+                "prowler_dir": str(install.package_dir),
+                "prowler_version": install.version,
+                "installed": installed,
+                "plugin_version": __version__,
+            },
+            indent=2,
+        )
+    )
+
+
+def _was_installed(install: ProwlerInstall) -> bool:
+    try:
+        return bool(json.loads(install.marker.read_text()).get("installed"))
+    except (OSError, ValueError):
+        return False
+
+
+def _backup_builtin(install: ProwlerInstall, files: dict[str, bytes]) -> None:
+    if not matches_record(files, install.record):
+        raise ActivationError(
+            f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}"
+        )
+    _write_files(install.backup_dir, files)
+
+
+def _builtin_files(install: ProwlerInstall, allow_download: bool = True) -> dict[str, bytes]:
+    """The built-in check's files, verified against RECORD: from the backup, else from the wheel."""
+    files = _present_files(install.backup_dir)
+    if files and matches_record(files, install.record):
+        return files
+    if not allow_download:
+        raise ActivationError(f"no verified backup of the built-in check in {install.backup_dir}")
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            tmp,
+            f"prowler=={install.version}",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("prowler-*.whl"))
+        if result.returncode != 0 or not wheels:
+            raise ActivationError(
+                f"no backup of the built-in check and Prowler {install.version}'s wheel could not "
+                f"be downloaded ({result.stderr.strip()[-300:]}). Restore it with: "
+                f"pip install --force-reinstall --no-deps prowler=={install.version}"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            files = {name: wheel.read(f"{CHECK_REL}/{name}") for name in install.record}
+    if not matches_record(files, install.record):
+        raise ActivationError(
+            "the downloaded wheel does not match Prowler's RECORD; nothing changed"
+        )
+    return files
+
+
+def _validate_our_metadata() -> None:
+    """Parse our metadata with Prowler's own model: a file Prowler rejects would break every scan."""
+    from prowler.lib.check.models import CheckMetadata
+
+    try:
+        CheckMetadata.parse_file(OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json")
+    except Exception as error:
+        raise ActivationError(
+            f"our check metadata does not load in this Prowler ({error}); nothing changed"
+        ) from error
+
+
+def install_check(install: ProwlerInstall, force: bool = False) -> str:
+    """Make Prowler run our check. Returns a one-line report."""
+    if not force and Version(install.version) not in SUPPORTED_PROWLER:
+        raise ActivationError(
+            f"Prowler {install.version} is outside the supported range {SUPPORTED_PROWLER}; "
+            "our check was tested with 5.46.0. Install a supported Prowler, or pass --force "
+            "to install anyway.",
+            exit_code=2,
+        )
+    _validate_our_metadata()
+    state = active_check(install)
+    if state == "modified" and not force:
+        raise ActivationError(
+            f"{install.check_dir} holds neither Prowler's built-in check nor ours (it was changed "
+            "by hand or by another tool); nothing changed. Pass --force to replace it.",
+            exit_code=2,
+        )
+    if state == "built-in":
+        _backup_builtin(install, _present_files(install.check_dir))
+    _write_files(install.check_dir, _our_files())
+    _save_marker(install, installed=True)
+    note = "" if install.backup_dir.is_dir() else " (no backup of the built-in check exists)"
+    return f"installed: Prowler {install.version} now runs prowler-vpc-flow-logs {__version__}'s {CHECK_ID}{note}"
+
+
+def uninstall_check(install: ProwlerInstall) -> str:
+    """Put Prowler's built-in check back and verify it against RECORD."""
+    files = _builtin_files(install)
+    _write_files(install.check_dir, files)
+    if not matches_record(_present_files(install.check_dir), install.record):
+        raise ActivationError(
+            f"{install.check_dir} does not match Prowler's RECORD after restoring it"
+        )
+    _save_marker(install, installed=False)
+    return (
+        f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID} again "
+        f"({len(files)} files match the sha256 in its RECORD)"
+    )
+
+
+def _restore_after_custom_folder_run(check_dir: Path) -> None:
+    if (check_dir / f"{CHECK_ID}.py").exists():
+        return
+    try:
+        install = find_prowler()
+        if _was_installed(install) or not install.backup_dir.is_dir():
+            _write_files(install.check_dir, _our_files())
+            _save_marker(install, installed=True)
+            what = "prowler-vpc-flow-logs's check"
+        else:
+            _write_files(install.check_dir, _builtin_files(install, allow_download=False))
+            what = "the built-in check"
+        print(
+            f"prowler-vpc-flow-logs: Prowler removed {CHECK_ID} after the -x run; restored {what}.",
+            file=sys.stderr,
+        )
+    except Exception as error:  # an exit hook must never hide Prowler's own exit status
+        print(
+            f"prowler-vpc-flow-logs: could not restore {CHECK_ID} ({error}); run `vpc-flow-logs install`",
+            file=sys.stderr,
+        )
+
+
+def keep_check_after_custom_folder_run(check_file: str) -> None:
+    """Called by the check module: when it runs from Prowler's tree, guard against ``-x`` cleanup."""
+    check_dir = Path(check_file).resolve().parent
+    if check_dir.as_posix().endswith(CHECK_REL):
+        atexit.register(_restore_after_custom_folder_run, check_dir)

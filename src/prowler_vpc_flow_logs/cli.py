@@ -1,0 +1,89 @@
+"""The ``vpc-flow-logs`` command: install, uninstall and status of the check in Prowler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from prowler_vpc_flow_logs import CHECK_ID, __version__
+from prowler_vpc_flow_logs.activation import (
+    SUPPORTED_PROWLER,
+    ActivationError,
+    active_check,
+    find_prowler,
+    install_check,
+    uninstall_check,
+)
+
+
+def _install(args: argparse.Namespace) -> int:
+    print(install_check(find_prowler(), force=args.force))
+    return 0
+
+
+def _uninstall(args: argparse.Namespace) -> int:
+    print(uninstall_check(find_prowler()))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    install = find_prowler()
+    state = active_check(install)
+    supported = (
+        "supported"
+        if install.version in SUPPORTED_PROWLER
+        else f"unsupported, need {SUPPORTED_PROWLER}"
+    )
+    print(f"Prowler {install.version} ({supported}) at {install.package_dir}")
+    labels = {
+        "ours": f"prowler-vpc-flow-logs {__version__} (active)",
+        "built-in": "Prowler's built-in check (run `vpc-flow-logs install` to activate ours)",
+        "outdated": "another version of prowler-vpc-flow-logs (run `vpc-flow-logs install` to update it)",
+        "missing": "MISSING: Prowler has no working check (run `vpc-flow-logs install`)",
+        "modified": "a modified check that is neither ours nor the built-in (run `vpc-flow-logs install --force`)",
+    }
+    print(f"{CHECK_ID}: {labels[state]}")
+    backup = "yes" if install.backup_dir.is_dir() else "no"
+    print(f"built-in backup: {backup} ({install.backup_dir})")
+    return 0 if state == "ours" else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vpc-flow-logs",
+        description="A precise vpc_flow_logs_enabled check for Prowler, with an exact fix and backout.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    install = commands.add_parser("install", help="make Prowler run this plug-in's check")
+    install.add_argument(
+        "--force",
+        action="store_true",
+        help="install on an unsupported Prowler or over a modified check",
+    )
+    install.set_defaults(func=_install)
+
+    uninstall = commands.add_parser("uninstall", help="restore Prowler's built-in check")
+    uninstall.set_defaults(func=_uninstall)
+
+    status = commands.add_parser("status", help="which check Prowler will run; exit 0 only if ours")
+    status.set_defaults(func=_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ActivationError as error:
+        print(f"vpc-flow-logs: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("vpc-flow-logs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

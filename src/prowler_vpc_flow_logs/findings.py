@@ -1,0 +1,31 @@
+"""Turn the service's facts into per-VPC verdicts with the policy function (no Prowler types)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prowler_vpc_flow_logs.models import Verdict, Vpc
+from prowler_vpc_flow_logs.policy import evaluate, region_unreadable
+from prowler_vpc_flow_logs.service import FlowLogs
+
+
+def verdicts(service: FlowLogs) -> Iterator[tuple[str, Vpc | None, Verdict]]:
+    """(region, VPC or None for an unreadable region, verdict), regions and VPCs in order."""
+    for region in sorted(service.regions):
+        data = service.regions[region]
+        if data.vpcs_error is not None:
+            yield region, None, region_unreadable(region, data.vpcs_error)
+            continue
+        for vpc_id in sorted(data.vpcs):
+            vpc = data.vpcs[vpc_id]
+            if not service.in_scope(region, vpc):
+                continue
+            errors = [data.flow_logs_error] if data.flow_logs_error else []
+            verdict = evaluate(
+                vpc, data.flow_logs.get(vpc_id, []), service.destinations, service.policy, errors
+            )
+            if data.in_use_error is not None and not service.scan_unused_services:
+                verdict.status_extended += (
+                    f" (Reported although it may be unused: {data.in_use_error.describe()}.)"
+                )
+            yield region, vpc, verdict

@@ -1,0 +1,238 @@
+"""A lean Prowler AWS service: VPCs, their flow logs and the flow logs' destinations.
+
+Per audited region, in parallel: one paginated DescribeVpcs, one paginated
+DescribeFlowLogs joined to the VPCs in memory, DescribeNetworkInterfaces only
+when "in use" must be decided or ENI-level logs mapped, DescribeSubnets only
+when subnet-level logs exist. Then each distinct destination is probed once.
+The number of calls never grows with the number of VPCs except through pages.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from botocore.exceptions import BotoCoreError, ClientError
+from prowler.lib.logger import logger
+from prowler.lib.scan_filters.scan_filters import is_resource_filtered
+from prowler.providers.aws.lib.service.service import AWSService
+
+from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
+from prowler_vpc_flow_logs.models import (
+    Destination,
+    DestinationState,
+    FlowLog,
+    Policy,
+    ReadError,
+    Vpc,
+)
+from prowler_vpc_flow_logs.policy import ALLOWED_TRAFFIC_TYPES
+
+CONFIG_KEY = "vpc_flow_logs_required_traffic_type"
+PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
+
+
+def read_error(action: str, region: str, error: Exception) -> ReadError:
+    """A ReadError from a botocore exception."""
+    if isinstance(error, ClientError):
+        err = error.response.get("Error", {})
+        return ReadError(
+            action=action,
+            region=region,
+            code=str(err.get("Code", "ClientError")),
+            message=str(err.get("Message", "")),
+        )
+    return ReadError(
+        action=action, region=region, code=error.__class__.__name__, message=str(error)
+    )
+
+
+def required_traffic_type(audit_config: dict | None) -> str:
+    """The policy knob from Prowler's config file, validated (default REJECT)."""
+    value = str((audit_config or {}).get(CONFIG_KEY, "REJECT")).upper()
+    if value not in ALLOWED_TRAFFIC_TYPES:
+        logger.error(
+            f"{CONFIG_KEY}: '{value}' is not one of {', '.join(ALLOWED_TRAFFIC_TYPES)}; "
+            "using ALL, the strictest setting"
+        )
+        return "ALL"
+    return value
+
+
+class RegionData:
+    """What one region yielded."""
+
+    def __init__(self) -> None:
+        self.vpcs: dict[str, Vpc] = {}
+        self.flow_logs: dict[str, list[FlowLog]] = defaultdict(list)
+        self.in_use: set[str] | None = None  # None: not read (or unreadable)
+        self.vpcs_error: ReadError | None = None
+        self.flow_logs_error: ReadError | None = None
+        self.in_use_error: ReadError | None = None
+
+
+class FlowLogs(AWSService):
+    """VPC flow-log facts for every audited region."""
+
+    def __init__(self, provider) -> None:
+        super().__init__("ec2", provider)
+        self.policy = Policy(
+            required_traffic_type=required_traffic_type(self.audit_config),
+            audited_account=self.audited_account,
+        )
+        self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
+        self.regions: dict[str, RegionData] = {}
+        self.destinations: dict[Destination, DestinationState] = {}
+        self._clients: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+        self.__threading_call__(self._collect_region)
+        self._check_destinations()
+
+    # -- per region ---------------------------------------------------------
+    def _collect_region(self, regional_client) -> None:
+        region = regional_client.region
+        data = RegionData()
+        self.regions[region] = data
+        try:
+            self._describe_vpcs(regional_client, data)
+        except (ClientError, BotoCoreError) as error:
+            data.vpcs_error = read_error("ec2:DescribeVpcs", region, error)
+            logger.error(f"{region} -- {data.vpcs_error.describe()}")
+            return
+        if not data.vpcs:
+            return
+        try:
+            raw_logs = [
+                fl
+                for page in regional_client.get_paginator("describe_flow_logs").paginate(
+                    PaginationConfig={"PageSize": PAGE_SIZE}
+                )
+                for fl in page["FlowLogs"]
+            ]
+        except (ClientError, BotoCoreError) as error:
+            data.flow_logs_error = read_error("ec2:DescribeFlowLogs", region, error)
+            logger.error(f"{region} -- {data.flow_logs_error.describe()}")
+            raw_logs = []
+        eni_vpc = self._eni_vpcs(regional_client, data, raw_logs)
+        subnet_vpc = self._subnet_vpcs(regional_client, raw_logs)
+        for raw in raw_logs:
+            flow_log = self._flow_log(raw, region, eni_vpc, subnet_vpc)
+            if flow_log.vpc_id in data.vpcs:
+                data.flow_logs[flow_log.vpc_id].append(flow_log)
+
+    def _describe_vpcs(self, client, data: RegionData) -> None:
+        region = client.region
+        partition = self.audited_partition
+        for page in client.get_paginator("describe_vpcs").paginate(
+            PaginationConfig={"PageSize": PAGE_SIZE}
+        ):
+            for raw in page["Vpcs"]:
+                owner = raw.get("OwnerId") or self.audited_account
+                arn = f"arn:{partition}:ec2:{region}:{owner}:vpc/{raw['VpcId']}"
+                if self.audit_resources and not is_resource_filtered(arn, self.audit_resources):
+                    continue
+                tags = raw.get("Tags") or []
+                name = next((t["Value"] for t in tags if t.get("Key") == "Name"), "")
+                data.vpcs[raw["VpcId"]] = Vpc(
+                    id=raw["VpcId"],
+                    arn=arn,
+                    region=region,
+                    owner_id=owner,
+                    name=name,
+                    tags=tags,
+                    cidr_block=raw.get("CidrBlock", ""),
+                    is_default=bool(raw.get("IsDefault")),
+                )
+
+    def _eni_vpcs(self, client, data: RegionData, raw_logs: list[dict]) -> dict[str, str]:
+        """ENI id -> VPC id, listed only when "in use" or ENI-level logs need it."""
+        needs_eni_logs = any(r.get("ResourceId", "").startswith("eni-") for r in raw_logs)
+        if self.scan_unused_services and not needs_eni_logs:
+            return {}
+        eni_vpc: dict[str, str] = {}
+        try:
+            for page in client.get_paginator("describe_network_interfaces").paginate(
+                PaginationConfig={"PageSize": PAGE_SIZE}
+            ):
+                for eni in page["NetworkInterfaces"]:
+                    eni_vpc[eni["NetworkInterfaceId"]] = eni.get("VpcId", "")
+        except (ClientError, BotoCoreError) as error:
+            data.in_use_error = read_error("ec2:DescribeNetworkInterfaces", client.region, error)
+            logger.error(f"{client.region} -- {data.in_use_error.describe()}")
+            return {}
+        data.in_use = set(eni_vpc.values())
+        return eni_vpc
+
+    def _subnet_vpcs(self, client, raw_logs: list[dict]) -> dict[str, str]:
+        """Subnet id -> VPC id, listed only when subnet-level logs exist."""
+        if not any(r.get("ResourceId", "").startswith("subnet-") for r in raw_logs):
+            return {}
+        try:
+            return {
+                subnet["SubnetId"]: subnet.get("VpcId", "")
+                for page in client.get_paginator("describe_subnets").paginate(
+                    PaginationConfig={"PageSize": PAGE_SIZE}
+                )
+                for subnet in page["Subnets"]
+            }
+        except (ClientError, BotoCoreError) as error:
+            logger.error(
+                f"{client.region} -- {read_error('ec2:DescribeSubnets', client.region, error).describe()}"
+            )
+            return {}
+
+    def _flow_log(
+        self, raw: dict, region: str, eni_vpc: dict[str, str], subnet_vpc: dict[str, str]
+    ) -> FlowLog:
+        resource_id = raw.get("ResourceId", "")
+        if resource_id.startswith("vpc-"):
+            resource_type, vpc_id = "VPC", resource_id
+        elif resource_id.startswith("subnet-"):
+            resource_type, vpc_id = "Subnet", subnet_vpc.get(resource_id)
+        elif resource_id.startswith("eni-"):
+            resource_type, vpc_id = "NetworkInterface", eni_vpc.get(resource_id)
+        else:
+            resource_type, vpc_id = "Other", None
+        return FlowLog(
+            id=raw["FlowLogId"],
+            resource_id=resource_id,
+            resource_type=resource_type,
+            vpc_id=vpc_id,
+            status=raw.get("FlowLogStatus") or "ACTIVE",
+            deliver_status=raw.get("DeliverLogsStatus"),
+            deliver_error=raw.get("DeliverLogsErrorMessage"),
+            traffic_type=raw.get("TrafficType"),
+            destination=parse_destination(raw, region, self.audited_account),
+        )
+
+    # -- destinations ---------------------------------------------------------
+    def _client_for(self, service: str, region: str):
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                self._clients[key] = self.session.client(service, region_name=region)
+            return self._clients[key]
+
+    def _probe(self, destination: Destination) -> None:
+        self.destinations[destination] = check_destination(
+            destination, self._client_for, self.audited_account
+        )
+
+    def _check_destinations(self) -> None:
+        distinct = {
+            fl.destination
+            for data in self.regions.values()
+            for logs in data.flow_logs.values()
+            for fl in logs
+            if fl.is_vpc_level and fl.destination is not None
+        }
+        if distinct:
+            self.__threading_call__(self._probe, sorted(distinct, key=lambda d: d.arn))
+
+    # -- what the check reports on ---------------------------------------------
+    def in_scope(self, region: str, vpc: Vpc) -> bool:
+        """Report this VPC? Unused VPCs are skipped unless --scan-unused-services."""
+        data = self.regions[region]
+        if self.scan_unused_services or data.in_use is None:
+            return True
+        return vpc.id in data.in_use
