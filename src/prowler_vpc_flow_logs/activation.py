@@ -21,6 +21,7 @@ import atexit
 import base64
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import shutil
@@ -39,9 +40,10 @@ from prowler_vpc_flow_logs.paths import state_dir
 
 SUPPORTED_PROWLER = SpecifierSet(">=5.46.0,<5.47")
 CHECK_REL = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
-OUR_CHECK_DIR = Path(__file__).resolve().parent.parent / "checks" / CHECK_ID
-if not OUR_CHECK_DIR.is_dir():  # installed layout: prowler_vpc_flow_logs/checks/<id>
-    OUR_CHECK_DIR = Path(__file__).resolve().parent / "checks" / CHECK_ID
+# Where the installed package keeps the check (works for wheel and editable installs alike).
+OUR_CHECK_DIR = Path(
+    importlib.util.find_spec(f"prowler_vpc_flow_logs.checks.{CHECK_ID}").submodule_search_locations[0]
+)
 
 
 class ActivationError(Exception):
