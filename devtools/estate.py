@@ -94,7 +94,11 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
     for region in (REGION_A, REGION_B):
         s3 = client("s3", region)
         bucket = f"flow-logs-{region}"
-        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        kwargs = (
+            {}
+            if region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
         s3.create_bucket(Bucket=bucket, **kwargs)
         client("logs", region).create_log_group(logGroupName="/vpc/flow-logs")
 
@@ -112,7 +116,10 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
         return vpc_id
 
     def flow_log(name: str, traffic: str, region: str = REGION_A, **destination) -> str:
-        if "LogGroupName" in destination or destination.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs":
+        if (
+            "LogGroupName" in destination
+            or destination.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"
+        ):
             destination.setdefault("DeliverLogsPermissionArn", ROLE_ARN)
         response = client("ec2", region).create_flow_logs(
             ResourceType="VPC", ResourceIds=[estate.vpcs[name]], TrafficType=traffic, **destination
@@ -146,13 +153,17 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
     logs_a.create_log_group(logGroupName="/vpc/deleted-later")
     vpc("log-group-deleted", "10.7.0.0/16")
     flow_log("log-group-deleted", "ALL", LogGroupName="/vpc/deleted-later")
-    logs_a.delete_log_group(logGroupName="/vpc/deleted-later")  # moto keeps DeliverLogsStatus SUCCESS
+    logs_a.delete_log_group(
+        logGroupName="/vpc/deleted-later"
+    )  # moto keeps DeliverLogsStatus SUCCESS
 
     s3_a = client("s3", REGION_A)
     s3_a.create_bucket(Bucket="flow-logs-deleted-later")
     vpc("bucket-deleted", "10.8.0.0/16")
     flow_log(
-        "bucket-deleted", "REJECT", LogDestinationType="s3",
+        "bucket-deleted",
+        "REJECT",
+        LogDestinationType="s3",
         LogDestination="arn:aws:s3:::flow-logs-deleted-later",
     )
     s3_a.delete_bucket(Bucket="flow-logs-deleted-later")
@@ -161,10 +172,15 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
 
     subnet_vpc = vpc("subnet-level-only", "10.10.0.0/16")
     ec2_a = client("ec2", REGION_A)
-    subnet_id = ec2_a.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [subnet_vpc]}])["Subnets"][0]["SubnetId"]
+    subnet_id = ec2_a.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [subnet_vpc]}])[
+        "Subnets"
+    ][0]["SubnetId"]
     response = ec2_a.create_flow_logs(
-        ResourceType="Subnet", ResourceIds=[subnet_id], TrafficType="ALL",
-        LogGroupName="/vpc/flow-logs", DeliverLogsPermissionArn=ROLE_ARN,
+        ResourceType="Subnet",
+        ResourceIds=[subnet_id],
+        TrafficType="ALL",
+        LogGroupName="/vpc/flow-logs",
+        DeliverLogsPermissionArn=ROLE_ARN,
     )
     estate.flow_logs["subnet-level-only"].extend(response["FlowLogIds"])
 
@@ -175,13 +191,18 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
     )["DeliveryStreamARN"]
     vpc("all-to-firehose", "10.11.0.0/16")
     flow_log(
-        "all-to-firehose", "ALL", LogDestinationType="kinesis-data-firehose",
-        LogDestination=stream_arn, DeliverLogsPermissionArn=ROLE_ARN,
+        "all-to-firehose",
+        "ALL",
+        LogDestinationType="kinesis-data-firehose",
+        LogDestination=stream_arn,
+        DeliverLogsPermissionArn=ROLE_ARN,
     )
 
     vpc("cross-account-log-group", "10.12.0.0/16")
     cross = flow_log(
-        "cross-account-log-group", "ALL", LogDestinationType="cloud-watch-logs",
+        "cross-account-log-group",
+        "ALL",
+        LogDestinationType="cloud-watch-logs",
         LogDestination=f"arn:aws:logs:{REGION_A}:999999999999:log-group:central-flow-logs",
     )
     backend_log = _ec2_backend(REGION_A).flow_logs[cross]
@@ -194,7 +215,10 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
 
     vpc("eu-all-to-bucket", "10.21.0.0/16", REGION_B)
     flow_log(
-        "eu-all-to-bucket", "ALL", REGION_B, LogDestinationType="s3",
+        "eu-all-to-bucket",
+        "ALL",
+        REGION_B,
+        LogDestinationType="s3",
         LogDestination=f"arn:aws:s3:::flow-logs-{REGION_B}",
     )
     vpc("eu-reject-to-missing-group", "10.22.0.0/16", REGION_B)

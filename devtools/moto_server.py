@@ -48,9 +48,7 @@ class MotoServer:
 
     def env(self, **extra: str) -> dict[str, str]:
         """os.environ plus what sends every AWS call to this server (never to AWS)."""
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROWLER_AWS_"))
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PROWLER_AWS_"))}
         env.update(
             AWS_ENDPOINT_URL=self.url,
             AWS_ACCESS_KEY_ID="testing",

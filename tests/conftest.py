@@ -1,0 +1,46 @@
+"""Shared fixtures: moto in-process (mock_aws) with dummy credentials, and the policy estate."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devtools.estate import Estate, seed_policy_estate
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Every test: dummy credentials, no endpoint override, a private state folder."""
+    for key in list(os.environ):
+        if key.startswith("AWS_") and key not in DUMMY_ENV:
+            monkeypatch.delenv(key, raising=False)
+    for key, value in DUMMY_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("VPC_FLOW_LOGS_STATE_DIR", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def client(service: str, region: str):
+    return boto3.client(service, region_name=region)
+
+
+@pytest.fixture
+def estate(aws) -> Estate:
+    return seed_policy_estate(client)

@@ -1,0 +1,145 @@
+"""End to end: the real `prowler` command, with the plug-in installed, against a moto server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.metadata
+import subprocess
+from pathlib import Path
+
+import boto3
+import pytest
+
+from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs, seed_policy_estate
+from devtools.moto_server import MotoServer
+from devtools.prowler_cli import VPC_FLOW_LOGS, run_prowler
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parent.parent
+REGIONS = ["-f", REGION_A, REGION_B]
+
+
+@pytest.fixture(scope="module")
+def world():
+    server = MotoServer().start()
+    server.reset()
+
+    def client(service: str, region: str):
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=server.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    estate = seed_policy_estate(client)
+    yield server, estate, default_vpcs(client)
+    server.stop()
+
+
+def test_default_policy_with_mutelist(world, tmp_path):
+    server, estate, _ = world
+    muted_vpc = estate.vpcs["no-flow-logs"]
+    mutelist = tmp_path / "mutelist.yaml"
+    mutelist.write_text(
+        "Mutelist:\n  Accounts:\n    '*':\n      Checks:\n        vpc_flow_logs_enabled:\n"
+        f"          Regions: ['*']\n          Resources: ['{muted_vpc}']\n"
+    )
+    run = run_prowler(
+        ["--checks", "vpc_flow_logs_enabled", *REGIONS, "--mutelist-file", str(mutelist)],
+        server.env(),
+        tmp_path,
+        "default",
+    )
+    assert run.findings, run.output[-3000:]
+    assert run.statuses() == estate.expected("REJECT")  # unused VPCs are not reported
+    found = run.by_resource()
+    for name, words in EXPECTED_WORDS.items():
+        assert words in found[estate.vpcs[name]]["status_detail"], name
+    assert found[muted_vpc]["status"] == "Suppressed"
+    assert found[muted_vpc]["status_code"] == "FAIL"
+    assert found[estate.vpcs["accept-only"]]["status"] == "New"
+    assert found[estate.vpcs["all-to-log-group"]]["resources"][0]["type"] == "AwsEc2Vpc"
+    assert found[estate.vpcs["eu-all-to-bucket"]]["resources"][0]["region"] == REGION_B
+    assert all(f["metadata"]["event_code"] == "vpc_flow_logs_enabled" for f in run.findings)
+
+
+def test_all_policy_from_config_file_and_unused_vpcs(world, tmp_path):
+    server, estate, defaults = world
+    config = tmp_path / "config.yaml"
+    config.write_text("aws:\n  vpc_flow_logs_required_traffic_type: ALL\n")
+    run = run_prowler(
+        [
+            "--checks",
+            "vpc_flow_logs_enabled",
+            *REGIONS,
+            "--config-file",
+            str(config),
+            "--scan-unused-services",
+        ],
+        server.env(),
+        tmp_path,
+        "all",
+    )
+    expected = estate.expected("ALL", scan_unused=True)
+    expected.update({vpc: "FAIL" for vpc in defaults.values()})
+    assert run.statuses() == expected, run.output[-3000:]
+    text = run.by_resource()[estate.vpcs["reject-to-bucket"]]["status_detail"]
+    assert "required ALL traffic" in text and "records only REJECT" in text
+
+
+def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):
+    server, estate, _ = world
+    run = run_prowler(
+        ["-x", str(REPO / "checks"), "--checks", "vpc_flow_logs_enabled", "-f", REGION_B],
+        server.env(),
+        tmp_path,
+        "custom",
+    )
+    found = run.by_resource()
+    assert set(found) == {
+        estate.vpcs["eu-all-to-bucket"],
+        estate.vpcs["eu-reject-to-missing-group"],
+    }
+    assert "delivery FAILED" in found[estate.vpcs["eu-reject-to-missing-group"]]["status_detail"]
+    assert "restored prowler-vpc-flow-logs's check" in run.output
+    status = subprocess.run([str(VPC_FLOW_LOGS), "status"], capture_output=True, text=True)
+    assert status.returncode == 0, status.stdout + status.stderr
+    again = run_prowler(
+        ["--checks", "vpc_flow_logs_enabled", "-f", REGION_B], server.env(), tmp_path, "after"
+    )
+    assert again.statuses() == {vpc: f["status_code"] for vpc, f in found.items()}
+
+
+def _check_files_match_record() -> bool:
+    dist = importlib.metadata.distribution("prowler")
+    prefix = "prowler/providers/aws/services/vpc/vpc_flow_logs_enabled/"
+    entries = [f for f in dist.files if f.as_posix().startswith(prefix) and f.hash]
+    assert entries
+    for entry in entries:
+        digest = hashlib.sha256(Path(dist.locate_file(entry)).read_bytes()).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != entry.hash.value:
+            return False
+    folder = Path(dist.locate_file(prefix))
+    return {p.name for p in folder.iterdir() if p.is_file()} == {e.name for e in entries}
+
+
+def test_uninstall_restores_builtin_byte_for_byte_then_install_again(monkeypatch):
+    monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # use the backup `make test`'s install made
+
+    def cli(*args):
+        return subprocess.run([str(VPC_FLOW_LOGS), *args], capture_output=True, text=True)
+
+    assert not _check_files_match_record()  # ours is active
+    try:
+        done = cli("uninstall")
+        assert done.returncode == 0, done.stderr
+        assert _check_files_match_record()
+        assert cli("status").returncode == 1
+    finally:
+        done = cli("install")
+    assert done.returncode == 0, done.stderr
+    status = cli("status")
+    assert status.returncode == 0 and "(active)" in status.stdout

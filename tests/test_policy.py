@@ -1,0 +1,295 @@
+"""The precision policy as a pure function: every rule, table-driven, no AWS."""
+
+from __future__ import annotations
+
+import pytest
+
+from prowler_vpc_flow_logs.models import (
+    Destination,
+    DestinationState,
+    FlowLog,
+    Policy,
+    ReadError,
+    Vpc,
+)
+from prowler_vpc_flow_logs.policy import covered_traffic, evaluate, meets, region_unreadable
+
+ACCOUNT = "123456789012"
+VPC = Vpc(
+    id="vpc-1",
+    arn=f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/vpc-1",
+    region="us-east-1",
+    owner_id=ACCOUNT,
+    name="prod",
+)
+GROUP = Destination(
+    kind="cloud-watch-logs",
+    arn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:flows",
+    name="flows",
+    region="us-east-1",
+    account=ACCOUNT,
+)
+BUCKET = Destination(kind="s3", arn="arn:aws:s3:::flow-bucket", name="flow-bucket")
+STREAM = Destination(
+    kind="kinesis-data-firehose",
+    arn=f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/flows",
+    name="flows",
+    region="us-east-1",
+    account=ACCOUNT,
+)
+EXISTS = DestinationState(status="exists")
+STATES = {GROUP: EXISTS, BUCKET: EXISTS, STREAM: EXISTS}
+
+
+def log(id_: str = "fl-1", traffic: str = "ALL", dest: Destination = GROUP, **kw) -> FlowLog:
+    base = dict(
+        id=id_,
+        resource_id="vpc-1",
+        resource_type="VPC",
+        vpc_id="vpc-1",
+        status="ACTIVE",
+        deliver_status="SUCCESS",
+        traffic_type=traffic,
+        destination=dest,
+    )
+    base.update(kw)
+    return FlowLog(**base)
+
+
+def policy(required: str = "REJECT") -> Policy:
+    return Policy(required_traffic_type=required, audited_account=ACCOUNT)
+
+
+# (case, flow logs, destination states, required, expected status, words in the text)
+CASES = [
+    (
+        "all passes reject",
+        [log(traffic="ALL")],
+        STATES,
+        "REJECT",
+        "PASS",
+        ["capturing REJECT", "fl-1"],
+    ),
+    ("all passes all", [log(traffic="ALL")], STATES, "ALL", "PASS", ["capturing ALL"]),
+    (
+        "reject passes reject",
+        [log(traffic="REJECT", dest=BUCKET)],
+        STATES,
+        "REJECT",
+        "PASS",
+        ["S3 bucket 'flow-bucket'"],
+    ),
+    (
+        "reject fails all",
+        [log(traffic="REJECT")],
+        STATES,
+        "ALL",
+        "FAIL",
+        ["records only REJECT", "missing: ACCEPT"],
+    ),
+    (
+        "accept fails reject",
+        [log(traffic="ACCEPT")],
+        STATES,
+        "REJECT",
+        "FAIL",
+        ["records only ACCEPT traffic"],
+    ),
+    (
+        "accept passes accept",
+        [log(traffic="ACCEPT")],
+        STATES,
+        "ACCEPT",
+        "PASS",
+        ["capturing ACCEPT"],
+    ),
+    (
+        "reject fails accept",
+        [log(traffic="REJECT")],
+        STATES,
+        "ACCEPT",
+        "FAIL",
+        ["records only REJECT"],
+    ),
+    (
+        "accept plus reject covers all",
+        [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", BUCKET)],
+        STATES,
+        "ALL",
+        "PASS",
+        ["fl-a", "fl-r"],
+    ),
+    (
+        "firehose destination",
+        [log(dest=STREAM)],
+        STATES,
+        "REJECT",
+        "PASS",
+        ["Firehose delivery stream"],
+    ),
+    (
+        "no flow logs",
+        [],
+        STATES,
+        "REJECT",
+        "FAIL",
+        ["has no VPC-level flow log capturing the required REJECT"],
+    ),
+    (
+        "not active",
+        [log(status="INACTIVE")],
+        STATES,
+        "REJECT",
+        "FAIL",
+        ["fl-1 is not ACTIVE (FlowLogStatus INACTIVE)"],
+    ),
+    (
+        "delivery failed with AWS message",
+        [log(deliver_status="FAILED", deliver_error="Access error")],
+        STATES,
+        "REJECT",
+        "FAIL",
+        ["delivery FAILED (Access error)"],
+    ),
+    (
+        "log group deleted",
+        [log()],
+        {GROUP: DestinationState(status="missing")},
+        "REJECT",
+        "FAIL",
+        ["log group 'flows' in us-east-1, which does not exist"],
+    ),
+    (
+        "bucket deleted",
+        [log(dest=BUCKET)],
+        {BUCKET: DestinationState(status="missing")},
+        "REJECT",
+        "FAIL",
+        ["S3 bucket 'flow-bucket', which does not exist"],
+    ),
+    (
+        "destination unverifiable still counts, said so",
+        [log(dest=BUCKET)],
+        {BUCKET: DestinationState(status="unverifiable", detail="s3:ListBucket denied (403)")},
+        "REJECT",
+        "PASS",
+        ["cannot be checked from this account", "s3:ListBucket denied"],
+    ),
+    (
+        "destination probe error never passes",
+        [log()],
+        {
+            GROUP: DestinationState(
+                status="error", detail="logs:DescribeLogGroups failed (Throttling)"
+            )
+        },
+        "REJECT",
+        "FAIL",
+        ["could not be verified", "logs:DescribeLogGroups"],
+    ),
+    (
+        "destination not probed never passes",
+        [log()],
+        {},
+        "REJECT",
+        "FAIL",
+        ["was not checked"],
+    ),
+    (
+        "one usable log is enough, the broken one is noted",
+        [log("fl-good"), log("fl-bad", deliver_status="FAILED", deliver_error="boom")],
+        STATES,
+        "REJECT",
+        "PASS",
+        ["fl-good", "not counted: fl-bad delivery FAILED (boom)"],
+    ),
+    (
+        "subnet-level log never passes, is mentioned",
+        [log("fl-s", resource_id="subnet-1", resource_type="Subnet")],
+        STATES,
+        "REJECT",
+        "FAIL",
+        ["has no VPC-level flow log", "fl-s on subnet-1", "do not count for the VPC"],
+    ),
+    (
+        "eni-level log never passes, is mentioned",
+        [log("fl-e", resource_id="eni-1", resource_type="NetworkInterface")],
+        STATES,
+        "ALL",
+        "FAIL",
+        ["fl-e on eni-1"],
+    ),
+    (
+        "accept usable plus reject broken fails all",
+        [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", status="INACTIVE")],
+        STATES,
+        "ALL",
+        "FAIL",
+        ["fl-r is not ACTIVE", "fl-a records only ACCEPT"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "flow_logs,states,required,status,words",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_policy_rules(flow_logs, states, required, status, words):
+    verdict = evaluate(VPC, flow_logs, states, policy(required))
+    assert verdict.status == status, verdict.status_extended
+    assert verdict.status_extended.startswith("VPC prod (vpc-1) in us-east-1")
+    for word in words:
+        assert word in verdict.status_extended
+    assert verdict.considered_flow_log_ids == sorted(fl.id for fl in flow_logs)
+    assert "disabled" not in verdict.status_extended.lower()
+
+
+def test_read_error_is_never_pass_nor_disabled():
+    error = ReadError(
+        action="ec2:DescribeFlowLogs", region="us-east-1", code="AccessDenied", message="no"
+    )
+    verdict = evaluate(VPC, [log()], STATES, policy(), [error])
+    assert verdict.status == "FAIL"
+    text = verdict.status_extended
+    assert "could not be audited" in text
+    assert "ec2:DescribeFlowLogs failed in us-east-1 (AccessDenied: no)" in text
+    assert "allowed ec2:DescribeFlowLogs" in text
+    assert "disabled" not in text.lower() and "not enabled" not in text.lower()
+
+
+def test_shared_vpc_is_manual_and_names_owner():
+    shared = VPC.model_copy(update={"owner_id": "111122223333"})
+    verdict = evaluate(shared, [], STATES, policy())
+    assert verdict.status == "MANUAL"
+    assert "audit account 111122223333" in verdict.status_extended
+
+
+def test_unnamed_vpc_is_labelled_by_id():
+    verdict = evaluate(VPC.model_copy(update={"name": ""}), [], STATES, policy())
+    assert verdict.status_extended.startswith("VPC vpc-1 in us-east-1")
+
+
+def test_region_unreadable_says_which_call():
+    error = ReadError(action="ec2:DescribeVpcs", region="eu-west-1", code="UnauthorizedOperation")
+    verdict = region_unreadable("eu-west-1", error)
+    assert verdict.status == "FAIL"
+    assert "could not be audited" in verdict.status_extended
+    assert "ec2:DescribeVpcs" in verdict.status_extended
+
+
+@pytest.mark.parametrize(
+    "required,types,ok",
+    [
+        ("REJECT", ["ALL"], True),
+        ("REJECT", ["REJECT"], True),
+        ("REJECT", ["ACCEPT"], False),
+        ("ALL", ["ACCEPT", "REJECT"], True),
+        ("ALL", ["REJECT"], False),
+        ("ACCEPT", ["ALL"], True),
+        ("ACCEPT", [None], False),
+    ],
+)
+def test_meets(required, types, ok):
+    assert meets(required, types) is ok
+    assert covered_traffic(["ALL"]) == {"ACCEPT", "REJECT"}

@@ -1,0 +1,136 @@
+"""The lean service and the policy together, on moto in-process (mock_aws)."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from devtools.estate import EXPECTED, EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs
+from devtools.provider import aws_provider
+from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.service import FlowLogs, required_traffic_type
+from tests.conftest import client
+
+REGIONS = {REGION_A, REGION_B}
+
+
+def scan(regions=REGIONS, **kwargs) -> dict:
+    """VPC id (or region for an unreadable region) -> verdict."""
+    service = FlowLogs(aws_provider(regions, **kwargs))
+    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}
+
+
+@pytest.mark.parametrize("required", ["REJECT", "ALL"])
+def test_every_policy_case_gets_its_verdict(estate, required):
+    config = {"vpc_flow_logs_required_traffic_type": required}
+    result = scan(audit_config=config)
+    assert {k: v.status for k, v in result.items()} == estate.expected(required)
+    for name, words in EXPECTED_WORDS.items():
+        assert words in result[estate.vpcs[name]].status_extended, name
+    for verdict in result.values():
+        assert "disabled" not in verdict.status_extended.lower()
+
+
+def test_scan_unused_services_reports_unused_and_default_vpcs(estate):
+    result = scan(scan_unused_services=True)
+    expected = estate.expected("REJECT", scan_unused=True)
+    for vpc_id in default_vpcs(client).values():
+        expected[vpc_id] = "FAIL"
+    assert {k: v.status for k, v in result.items()} == expected
+
+
+def test_details_list_considered_flow_logs(estate):
+    result = scan()
+    verdict = result[estate.vpcs["accept-plus-reject"]]
+    assert verdict.considered_flow_log_ids == sorted(estate.flow_logs["accept-plus-reject"])
+    subnet = result[estate.vpcs["subnet-level-only"]]
+    assert subnet.considered_flow_log_ids == estate.flow_logs["subnet-level-only"]
+
+
+def test_region_filter_only_reads_audited_regions(estate):
+    result = scan(regions={REGION_B})
+    assert set(result) == {
+        estate.vpcs["eu-all-to-bucket"],
+        estate.vpcs["eu-reject-to-missing-group"],
+    }
+
+
+def test_resource_arn_filter(estate):
+    vpc_id = estate.vpcs["accept-only"]
+    arn = f"arn:aws:ec2:{REGION_A}:123456789012:vpc/{vpc_id}"
+    result = scan(resource_arn=[arn])
+    assert list(result) == [vpc_id]
+    assert result[vpc_id].status == "FAIL"
+
+
+def _failing(operation: str, region: str | None = None, code: str = "AccessDenied"):
+    """Patch botocore so that one operation (optionally in one region) fails like AWS would."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, operation_name, params):
+        if operation_name == operation and region in (None, self.meta.region_name):
+            raise ClientError(
+                {"Error": {"Code": code, "Message": "denied by test"}}, operation_name
+            )
+        return original(self, operation_name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)
+
+
+def test_describe_vpcs_denied_gives_one_finding_for_the_region(estate):
+    with _failing("DescribeVpcs", REGION_B):
+        result = scan()
+    region_verdict = result[REGION_B]
+    assert region_verdict.status == "FAIL"
+    assert "ec2:DescribeVpcs failed in eu-west-1 (AccessDenied" in region_verdict.status_extended
+    assert "could not be audited" in region_verdict.status_extended
+    # the other region is still audited normally
+    assert result[estate.vpcs["all-to-log-group"]].status == "PASS"
+
+
+def test_describe_flow_logs_denied_never_passes_nor_says_disabled(estate):
+    with _failing("DescribeFlowLogs", REGION_A, code="UnauthorizedOperation"):
+        result = scan()
+    for name, (region, verdict, _) in EXPECTED.items():
+        if region != REGION_A or verdict in (None, "MANUAL"):
+            continue
+        text = result[estate.vpcs[name]].status_extended
+        assert result[estate.vpcs[name]].status == "FAIL", name
+        assert "ec2:DescribeFlowLogs failed in us-east-1 (UnauthorizedOperation" in text
+        assert "disabled" not in text.lower() and "not enabled" not in text.lower()
+    assert result[estate.vpcs["eu-all-to-bucket"]].status == "PASS"
+
+
+def test_network_interfaces_denied_reports_every_vpc_and_says_why(estate):
+    with _failing("DescribeNetworkInterfaces", REGION_A):
+        result = scan()
+    unused = result[estate.vpcs["unused-no-flow-logs"]]
+    assert unused.status == "FAIL"
+    assert "ec2:DescribeNetworkInterfaces" in unused.status_extended
+
+
+def test_destination_denied_counts_but_is_said(estate):
+    with _failing("HeadBucket", code="403"):
+        result = scan()
+    verdict = result[estate.vpcs["reject-to-bucket"]]
+    assert verdict.status == "PASS"
+    assert "cannot be checked from this account" in verdict.status_extended
+
+
+def test_destination_throttled_never_passes(estate):
+    with _failing("DescribeLogGroups", code="ThrottlingException"):
+        result = scan()
+    verdict = result[estate.vpcs["all-to-log-group"]]
+    assert verdict.status == "FAIL"
+    assert "logs:DescribeLogGroups failed (ThrottlingException)" in verdict.status_extended
+
+
+@pytest.mark.parametrize(
+    "value,expected", [(None, "REJECT"), ("all", "ALL"), ("ACCEPT", "ACCEPT"), ("bogus", "ALL")]
+)
+def test_config_knob(value, expected):
+    config = {} if value is None else {"vpc_flow_logs_required_traffic_type": value}
+    assert required_traffic_type(config) == expected
