@@ -7,6 +7,7 @@ through its API (a flow log that is not ACTIVE, a VPC shared from another accoun
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import urllib.request
@@ -36,6 +37,7 @@ class MotoServer:
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
 
     def start(self) -> MotoServer:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self._server.start()
         return self
 

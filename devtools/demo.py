@@ -1,0 +1,107 @@
+"""`make demo`: a small estate on a local moto server, scanned by the real `prowler` with our check.
+
+Starts moto on 127.0.0.1 (a free port), seeds one VPC per case of the policy in two
+regions, runs `prowler aws --checks vpc_flow_logs_enabled`, prints each VPC's verdict
+and reason next to what the built-in rule ("any flow log exists") would have said,
+then (when present) goes on with the remediation demo. Exits non-zero if a verdict
+differs from the policy's expectation.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import boto3
+
+from devtools.estate import EXPECTED, REGION_A, REGION_B, Estate, seed_policy_estate
+from devtools.moto_server import MotoServer
+from devtools.prowler_cli import ProwlerRun, run_prowler
+
+REGIONS = ["-f", REGION_A, REGION_B]
+
+
+def client_factory(server: MotoServer):
+    def client(service: str, region: str):
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=server.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return client
+
+
+def builtin_rule(client, estate: Estate) -> dict[str, str]:
+    """What Prowler's built-in check decides: PASS when any flow log names the VPC."""
+    logged = {
+        fl["ResourceId"]
+        for region in (REGION_A, REGION_B)
+        for fl in client("ec2", region).describe_flow_logs()["FlowLogs"]
+    }
+    return {vpc_id: "PASS" if vpc_id in logged else "FAIL" for vpc_id in estate.vpcs.values()}
+
+
+def print_verdicts(run: ProwlerRun, estate: Estate, builtin: dict[str, str] | None = None) -> None:
+    names = {vpc_id: name for name, vpc_id in estate.vpcs.items()}
+    width = max(len(n) for n in names.values())
+    header = f"{'VPC (Name tag)':<{width}}  {'ours':<6}" + ("  built-in" if builtin else "")
+    print(header)
+    print("-" * len(header))
+    for vpc_id, finding in sorted(
+        run.by_resource().items(), key=lambda kv: names.get(kv[0], kv[0])
+    ):
+        status = finding["status_code"] + ("*" if finding["status"] == "Suppressed" else "")
+        line = f"{names.get(vpc_id, vpc_id):<{width}}  {status:<6}"
+        if builtin:
+            line += f"  {builtin.get(vpc_id, '-'):<8}"
+        print(line)
+        reason = finding["status_detail"]
+        print(textwrap.indent(textwrap.fill(reason, 100), "    "))
+
+
+def main() -> int:
+    server = MotoServer().start()
+    try:
+        env = server.env()
+        client = client_factory(server)
+        print(
+            f"moto server on {server.url}; seeding the demo estate in {REGION_A} and {REGION_B}..."
+        )
+        estate = seed_policy_estate(client)
+        with tempfile.TemporaryDirectory() as tmp:
+            print("\n$ prowler aws --checks vpc_flow_logs_enabled -f us-east-1 eu-west-1\n")
+            run = run_prowler(
+                ["--checks", "vpc_flow_logs_enabled", *REGIONS], env, Path(tmp), "demo"
+            )
+            if not run.findings:
+                print(run.output[-4000:], file=sys.stderr)
+                print("demo: prowler produced no findings", file=sys.stderr)
+                return 1
+            print_verdicts(run, estate, builtin_rule(client, estate))
+            expected = estate.expected("REJECT")
+            wrong = {v: s for v, s in run.statuses().items() if expected.get(v) != s}
+            skipped = [n for n, (_, verdict, _) in EXPECTED.items() if verdict is None]
+            print(
+                f"\n{len(run.findings)} VPCs reported; not reported (no network interfaces, "
+                f"use --scan-unused-services): {', '.join(skipped)} and the default VPCs."
+            )
+            if wrong:
+                print(f"demo: unexpected verdicts: {wrong}", file=sys.stderr)
+                return 1
+            if importlib.util.find_spec("devtools.demo_remediation"):
+                from devtools.demo_remediation import run_remediation_demo
+
+                run_remediation_demo(server, env, estate)
+        return 0
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
