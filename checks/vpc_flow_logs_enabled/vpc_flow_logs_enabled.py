@@ -8,10 +8,12 @@ This file also runs from Prowler's own tree (after ``vpc-flow-logs install`` or
 from prowler.lib.check.models import Check, Check_Report_AWS
 
 from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
+from prowler_vpc_flow_logs.asff import keep_cis_mappings_in_findings
 from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
 
 keep_check_after_custom_folder_run(__file__)
+keep_cis_mappings_in_findings()
 
 
 class vpc_flow_logs_enabled(Check):
