@@ -15,6 +15,7 @@ from prowler_vpc_flow_logs.activation import (
     install_check,
     uninstall_check,
 )
+from prowler_vpc_flow_logs.remediation.cli import register as register_remediation
 
 
 def _install(args: argparse.Namespace) -> int:
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="which check Prowler will run; exit 0 only if ours")
     status.set_defaults(func=_status)
+    register_remediation(commands)
     return parser
 
 

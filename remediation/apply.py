@@ -1,0 +1,139 @@
+"""Apply a plan: create each flow log (tagged with the run id), record it, then wait until ACTIVE."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prowler_vpc_flow_logs import __version__
+
+from .aws import error_code, error_message, wait_active
+from .ledger import Ledger, new_run_id, now
+from .models import (
+    TAG_KEY,
+    Created,
+    CreateFailed,
+    Failed,
+    FixResult,
+    FixSettings,
+    FlowLogCreated,
+    LogGroupCreated,
+    Plan,
+    PlannedFix,
+    RunFinished,
+    RunStarted,
+)
+
+ClientFor = Callable[[str, str], object]
+Progress = Callable[[int, int, str], None]
+
+
+def start_run(plan: Plan, source: str = "cli", base: Path | None = None) -> Ledger:
+    """A new run id and its ledger, on disk before the first write to AWS."""
+    started = RunStarted(
+        run_id=new_run_id(), time=now(), account=plan.account, regions=plan.regions,
+        settings=plan.settings, source=source, version=__version__,
+    )
+    return Ledger.create(started, base)
+
+
+def create_request(settings: FixSettings, run_id: str, vpc_id: str) -> dict:
+    """The CreateFlowLogs parameters for one VPC, as ``aws ec2 create-flow-logs`` would send them."""
+    params: dict = {
+        "ResourceType": "VPC",
+        "ResourceIds": [vpc_id],
+        "TrafficType": settings.traffic_type,
+        "LogDestinationType": settings.log_destination_type,
+        "TagSpecifications": [
+            {"ResourceType": "vpc-flow-log", "Tags": [{"Key": TAG_KEY, "Value": run_id}]}
+        ],
+        # the same token on a retried call cannot create a second flow log
+        "ClientToken": hashlib.sha256(f"{run_id}/{vpc_id}".encode()).hexdigest()[:64],
+    }
+    if settings.log_destination_type == "cloud-watch-logs":
+        params["LogGroupName"] = settings.log_group_name
+        params["DeliverLogsPermissionArn"] = settings.deliver_logs_permission_arn
+    else:
+        params["LogDestination"] = settings.log_destination
+    if settings.max_aggregation_interval is not None:
+        params["MaxAggregationInterval"] = settings.max_aggregation_interval
+    if settings.log_format:
+        params["LogFormat"] = settings.log_format
+    return params
+
+
+def _create_log_groups(plan: Plan, ledger: Ledger, client_for: ClientFor, result: FixResult) -> None:
+    s = plan.settings
+    for region in plan.log_groups_to_create:
+        logs = client_for("logs", region)
+        try:
+            logs.create_log_group(logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem})
+        except ClientError as error:
+            if error_code(error) != "ResourceAlreadyExistsException":
+                raise
+        else:
+            ledger.append(LogGroupCreated(time=now(), region=region, log_group_name=s.log_group_name or ""))
+            result.log_groups_created.append(f"{region}:{s.log_group_name}")
+        if s.retention_in_days:
+            logs.put_retention_policy(logGroupName=s.log_group_name, retentionInDays=s.retention_in_days)
+
+
+def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_for: ClientFor) -> Created | Failed:
+    """One CreateFlowLogs call; its outcome is in the ledger (fsynced) when this returns."""
+    run_id = ledger.path.stem
+    try:
+        response = client_for("ec2", fix.region).create_flow_logs(**create_request(settings, run_id, fix.vpc_id))
+    except (ClientError, BotoCoreError) as error:
+        failed = Failed(vpc_id=fix.vpc_id, region=fix.region, code=error_code(error), message=error_message(error))
+    else:
+        ids = response.get("FlowLogIds") or []
+        for flow_log_id in ids:
+            ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))
+        if ids and not response.get("Unsuccessful"):
+            return Created(flow_log_id=ids[0], vpc_id=fix.vpc_id, region=fix.region)
+        error = next(iter(response.get("Unsuccessful") or []), {}).get("Error") or {}
+        failed = Failed(
+            vpc_id=fix.vpc_id, region=fix.region, code=str(error.get("Code", "Unsuccessful")),
+            message=str(error.get("Message", "CreateFlowLogs reported no flow log")),
+        )
+    ledger.append(CreateFailed(time=now(), region=failed.region, vpc_id=failed.vpc_id, code=failed.code, message=failed.message))
+    return failed
+
+
+def apply(
+    plan: Plan,
+    ledger: Ledger,
+    client_for: ClientFor,
+    progress: Progress | None = None,
+    wait: tuple[int, int] = (5, 60),
+    finish: bool = True,
+) -> FixResult:
+    """Create the planned flow logs one VPC at a time, recording each before the next call."""
+    result = FixResult(
+        run_id=ledger.path.stem, account=plan.account, regions=plan.regions,
+        skipped=plan.skipped, warnings=list(plan.warnings),
+    )
+    _create_log_groups(plan, ledger, client_for, result)
+    total = len(plan.fixes)
+    for index, fix in enumerate(plan.fixes, start=1):
+        outcome = create_one(fix, plan.settings, ledger, client_for)
+        if isinstance(outcome, Created):
+            result.created.append(outcome)
+            text = f"created {outcome.flow_log_id} for {fix.label} in {fix.region}"
+        else:
+            result.failed.append(outcome)
+            text = f"FAILED for {fix.label} in {fix.region}: {outcome.code}: {outcome.message}"
+        if progress:
+            progress(index, total, text)
+    if finish:
+        ledger.append(RunFinished(time=now(), created=len(result.created), failed=len(result.failed)))
+    by_region: dict[str, list[str]] = {}
+    for created in result.created:
+        by_region.setdefault(created.region, []).append(created.flow_log_id)
+    for region, ids in sorted(by_region.items()):
+        problems = wait_active(client_for("ec2", region), ids, *wait)
+        result.not_active.extend(f"{i}: {why}" for i, why in problems.items())
+    return result

@@ -1,0 +1,180 @@
+"""The run ledger: one JSON Lines file per run, each event flushed and fsynced before the next AWS call."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
+
+from prowler_vpc_flow_logs.paths import state_dir
+
+from .errors import RemediationError
+from .models import (
+    BackedOut,
+    CreateFailed,
+    FlowLogCreated,
+    LedgerEvent,
+    RunFinished,
+    RunStarted,
+    RunSummary,
+)
+
+RUN_ID = re.compile(r"^vfl-\d{8}T\d{6}Z-[0-9a-f]{6}$")
+_EVENT = TypeAdapter(LedgerEvent)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_id() -> str:
+    """``vfl-<UTC time>-<6 hex>``: sortable by time, unique per run."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"vfl-{stamp}-{secrets.token_hex(3)}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID.match(run_id):
+        raise RemediationError(
+            f"'{run_id}' is not a run id (expected vfl-YYYYMMDDTHHMMSSZ-xxxxxx, as `vpc-flow-logs runs` lists them)"
+        )
+    return run_id
+
+
+def runs_dir(base: Path | None = None) -> Path:
+    return (base or state_dir()) / "runs"
+
+
+def ledger_path(run_id: str, base: Path | None = None) -> Path:
+    return runs_dir(base) / f"{check_run_id(run_id)}.jsonl"
+
+
+class Ledger:
+    """An append-only ledger; every ``append`` is on disk (flushed and fsynced) when it returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, started: RunStarted, base: Path | None = None) -> Ledger:
+        path = ledger_path(started.run_id, base)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8"):  # never reuse a run id
+            pass
+        _fsync_dir(path.parent)
+        ledger = cls(path)
+        ledger.append(started)
+        return ledger
+
+    @classmethod
+    def open(cls, run_id: str, base: Path | None = None) -> Ledger:
+        path = ledger_path(run_id, base)
+        if not path.is_file():
+            raise RemediationError(
+                f"no run {run_id} in {path.parent} (see `vpc-flow-logs runs`; if the ledger "
+                "was lost, use `backout RUN_ID --from-tags --region R`)"
+            )
+        return cls(path)
+
+    def append(self, event: LedgerEvent) -> None:
+        line = event.model_dump_json() + "\n"
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def events(self) -> list[LedgerEvent]:
+        """Every event, validated; a corrupt ledger is a RemediationError naming the line."""
+        events: list[LedgerEvent] = []
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise RemediationError(f"cannot read ledger {self.path}: {error}") from error
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                events.append(_EVENT.validate_python(json.loads(line)))
+            except (ValueError, ValidationError) as error:
+                reason = str(error).splitlines()[0]
+                raise RemediationError(
+                    f"ledger {self.path} is corrupt at line {number} ({reason}); nothing was "
+                    "deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
+                ) from error
+        if not events or not isinstance(events[0], RunStarted):
+            raise RemediationError(
+                f"ledger {self.path} is corrupt (it does not start with the run's header); nothing "
+                "was deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
+            )
+        if events[0].run_id != self.path.stem:
+            raise RemediationError(
+                f"ledger {self.path} is corrupt (it records run {events[0].run_id}); nothing was deleted"
+            )
+        return events
+
+    def started(self) -> RunStarted:
+        return self.events()[0]  # type: ignore[return-value]
+
+    def created(self) -> list[FlowLogCreated]:
+        return [e for e in self.events() if isinstance(e, FlowLogCreated)]
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def summarize(ledger: Ledger) -> RunSummary:
+    """One run's line for ``vpc-flow-logs runs`` (a corrupt ledger is listed with its error)."""
+    try:
+        events = ledger.events()
+    except RemediationError as error:
+        return RunSummary(
+            run_id=ledger.path.stem, time="?", account="?", regions=[], source="?",
+            created=0, failed=0, finished=False, backed_out="no", error=str(error),
+        )
+    started: RunStarted = events[0]  # type: ignore[assignment]
+    created = [e for e in events if isinstance(e, FlowLogCreated)]
+    deleted: set[str] = set()
+    for event in events:
+        if isinstance(event, BackedOut):
+            deleted |= set(event.deleted) | set(event.gone)
+    ids = {e.flow_log_id for e in created}
+    if not deleted:
+        backed_out = "no"
+    elif ids <= deleted:
+        backed_out = "yes"
+    else:
+        backed_out = "partly"
+    regions = sorted(set(started.regions) | {e.region for e in created})
+    return RunSummary(
+        run_id=started.run_id,
+        time=started.time,
+        account=started.account,
+        regions=regions,
+        source=started.source,
+        created=len(created),
+        failed=sum(isinstance(e, CreateFailed) for e in events),
+        finished=any(isinstance(e, RunFinished) for e in events),
+        backed_out=backed_out,
+    )
+
+
+def list_runs(base: Path | None = None) -> list[RunSummary]:
+    folder = runs_dir(base)
+    if not folder.is_dir():
+        return []
+    return [summarize(Ledger(p)) for p in sorted(folder.glob("vfl-*.jsonl"))]

@@ -1,0 +1,181 @@
+"""Plain data of a remediation run: settings, plan, ledger events and results."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TAG_KEY = "prowler-vpc-flow-logs:run-id"
+DestinationType = Literal["cloud-watch-logs", "s3"]
+
+
+class FixSettings(BaseModel):
+    """What flow log to create; names follow ``aws ec2 create-flow-logs`` (with underscores)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    log_destination_type: DestinationType
+    log_group_name: str | None = None
+    deliver_logs_permission_arn: str | None = None
+    log_destination: str | None = None  # S3 bucket ARN, optionally with a /prefix
+    traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
+    max_aggregation_interval: Literal[60, 600] | None = None
+    log_format: str | None = None
+    create_log_group: bool = False
+    retention_in_days: int | None = None
+
+    def describe(self) -> str:
+        if self.log_destination_type == "s3":
+            target = f"S3 {self.log_destination}"
+        else:
+            target = f"CloudWatch Logs log group '{self.log_group_name}' (role {self.deliver_logs_permission_arn})"
+        return f"{self.traffic_type} traffic to {target}"
+
+
+class Skip(BaseModel):
+    """A target the plan leaves alone, and why."""
+
+    region: str
+    vpc_id: str
+    reason: str
+
+
+class PlannedFix(BaseModel):
+    """One VPC that fails the policy and the flow log it gets."""
+
+    region: str
+    vpc_id: str
+    vpc_name: str = ""
+    reason: str  # the check's verdict text
+
+    @property
+    def label(self) -> str:
+        return f"{self.vpc_id} ({self.vpc_name})" if self.vpc_name else self.vpc_id
+
+
+class Plan(BaseModel):
+    """Everything a fix will do, decided before any write."""
+
+    account: str
+    partition: str = "aws"
+    required_traffic_type: str = "REJECT"
+    settings: FixSettings
+    regions: list[str]
+    fixes: list[PlannedFix] = Field(default_factory=list)
+    skipped: list[Skip] = Field(default_factory=list)
+    log_groups_to_create: list[str] = Field(default_factory=list)  # regions
+    warnings: list[str] = Field(default_factory=list)
+    unreadable: list[str] = Field(default_factory=list)  # regions or VPCs the scan could not read
+
+
+# -- ledger events (one JSON object per line) -----------------------------------------
+class RunStarted(BaseModel):
+    event: Literal["run-started"] = "run-started"
+    run_id: str
+    time: str
+    account: str
+    regions: list[str]
+    settings: FixSettings
+    source: Literal["cli", "prowler-fixer"] = "cli"
+    version: str = ""
+
+
+class LogGroupCreated(BaseModel):
+    event: Literal["log-group-created"] = "log-group-created"
+    time: str
+    region: str
+    log_group_name: str
+
+
+class FlowLogCreated(BaseModel):
+    event: Literal["flow-log-created"] = "flow-log-created"
+    time: str
+    region: str
+    vpc_id: str
+    flow_log_id: str
+
+
+class CreateFailed(BaseModel):
+    event: Literal["create-failed"] = "create-failed"
+    time: str
+    region: str
+    vpc_id: str
+    code: str
+    message: str
+
+
+class RunFinished(BaseModel):
+    event: Literal["run-finished"] = "run-finished"
+    time: str
+    created: int
+    failed: int
+
+
+class BackedOut(BaseModel):
+    event: Literal["backed-out"] = "backed-out"
+    time: str
+    deleted: list[str]
+    refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
+    gone: list[str] = Field(default_factory=list)
+    from_tags: bool = False
+
+
+LedgerEvent = RunStarted | LogGroupCreated | FlowLogCreated | CreateFailed | RunFinished | BackedOut
+
+
+# -- results ---------------------------------------------------------------------------
+class Created(BaseModel):
+    flow_log_id: str
+    vpc_id: str
+    region: str
+
+
+class Failed(BaseModel):
+    vpc_id: str
+    region: str
+    code: str
+    message: str
+
+
+class FixResult(BaseModel):
+    """What ``fix`` prints with ``--output json``."""
+
+    run_id: str | None
+    dry_run: bool = False
+    account: str
+    regions: list[str]
+    created: list[Created] = Field(default_factory=list)
+    skipped: list[Skip] = Field(default_factory=list)
+    failed: list[Failed] = Field(default_factory=list)
+    planned: list[PlannedFix] = Field(default_factory=list)
+    not_active: list[str] = Field(default_factory=list)
+    log_groups_created: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    unreadable: list[str] = Field(default_factory=list)
+
+
+class BackoutResult(BaseModel):
+    """What ``backout`` did (or would do, with ``--dry-run``)."""
+
+    run_id: str
+    dry_run: bool = False
+    deleted: list[Created] = Field(default_factory=list)
+    refused: dict[str, str] = Field(default_factory=dict)
+    gone: list[str] = Field(default_factory=list)
+    kept_log_groups: list[str] = Field(default_factory=list)
+
+
+class RunSummary(BaseModel):
+    """One line of ``vpc-flow-logs runs``."""
+
+    run_id: str
+    time: str
+    account: str
+    regions: list[str]
+    source: str
+    created: int
+    failed: int
+    finished: bool
+    backed_out: Literal["no", "yes", "partly"]
+    error: str = ""

@@ -1,0 +1,104 @@
+"""Plan a fix: the VPCs that fail the check's policy and the flow log each gets (no writes)."""
+
+from __future__ import annotations
+
+from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.models import Verdict, Vpc
+from prowler_vpc_flow_logs.policy import evaluate
+
+from .errors import RemediationError
+from .models import FixSettings, Plan, PlannedFix, Skip
+from .targets import Targets
+from .validate import check_traffic
+
+UNKNOWN = "not fixed, its flow logs are unknown"
+
+
+def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
+    """A failing VPC is fixed; a passing or unreadable one is skipped, and the reason said."""
+    if verdict.status == "PASS":
+        return Skip(region=region, vpc_id=vpc.id, reason=f"compliant: {verdict.status_extended}")
+    if verdict.status == "MANUAL":
+        return Skip(region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}")
+    if "could not be audited" in verdict.status_extended:
+        return Skip(region=region, vpc_id=vpc.id, reason=f"{UNKNOWN}: {verdict.status_extended}")
+    return PlannedFix(region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=verdict.status_extended)
+
+
+def verdict_for(service, region: str, vpc: Vpc) -> Verdict:
+    """The check's verdict for one VPC, with the check's own policy function."""
+    data = service.regions[region]
+    errors = [data.flow_logs_error] if data.flow_logs_error else []
+    return evaluate(vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors)
+
+
+def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
+    """(region, VPC) for explicit targets; a VPC not found in its region is a RemediationError."""
+    if targets.by_region:
+        pairs = [(r, v) for r, ids in targets.by_region.items() for v in ids]
+    else:
+        pairs = [(None, v) for v in targets.vpc_ids]
+    found: list[tuple[str, Vpc]] = []
+    missing: list[str] = []
+    for region, vpc_id in pairs:
+        regions = [region] if region else sorted(service.regions)
+        hit = next(
+            (
+                (r, service.regions[r].vpcs[vpc_id])
+                for r in regions
+                if r in service.regions and vpc_id in service.regions[r].vpcs
+            ),
+            None,
+        )
+        if hit is None:
+            unreadable = [r for r in regions if r in service.regions and service.regions[r].vpcs_error]
+            if unreadable:
+                error = service.regions[unreadable[0]].vpcs_error
+                raise RemediationError(f"cannot look up {vpc_id}: {error.describe()}")
+            missing.append(f"{vpc_id} (looked in {', '.join(regions)})")
+        else:
+            found.append(hit)
+    if missing:
+        raise RemediationError(
+            "VPC not found: " + "; ".join(missing) + ". A VPC id exists only in its own region: "
+            "pass the region it lives in with --region"
+        )
+    return found
+
+
+def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
+    """The plan for these targets, from the check's service (already collected) and policy."""
+    check_traffic(settings, service.policy.required_traffic_type)
+    if targets.account and targets.account != service.audited_account:
+        raise RemediationError(
+            f"the findings are about account {targets.account}, but the credentials are for account "
+            f"{service.audited_account}"
+        )
+    plan = Plan(
+        account=service.audited_account,
+        partition=getattr(service, "audited_partition", "aws") or "aws",
+        required_traffic_type=service.policy.required_traffic_type,
+        settings=settings,
+        regions=sorted(service.regions),
+    )
+    if targets.explicit:
+        decisions = [decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in _wanted(service, targets)]
+    else:
+        decisions = []
+        for region, vpc, verdict in verdicts(service):
+            if vpc is None:
+                plan.unreadable.append(verdict.status_extended)
+                continue
+            decisions.append(decide(region, vpc, verdict))
+        for region in sorted(service.regions):
+            for vpc_id in sorted(service.regions[region].vpcs):
+                if not service.in_scope(region, service.regions[region].vpcs[vpc_id]):
+                    decisions.append(Skip(
+                        region=region, vpc_id=vpc_id,
+                        reason="unused (no network interfaces); the check does not report it. Name it with --vpc-id to fix it",
+                    ))
+    for decision in decisions:
+        (plan.fixes if isinstance(decision, PlannedFix) else plan.skipped).append(decision)
+        if isinstance(decision, Skip) and decision.reason.startswith(UNKNOWN):
+            plan.unreadable.append(decision.reason)
+    return plan

@@ -1,0 +1,85 @@
+"""What to fix: a fresh scan of regions, explicit VPC ids, or a Prowler OCSF JSON findings file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from prowler_vpc_flow_logs import CHECK_ID
+
+from .errors import RemediationError
+
+VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
+VPC_ARN = re.compile(r"^arn:[\w-]+:ec2:([\w-]+):(\d{12}):vpc/(vpc-[0-9a-f]+)$")
+
+
+class Targets(BaseModel):
+    """Regions to read and, unless scanning, the VPC ids wanted in them."""
+
+    regions: list[str] = Field(default_factory=list)  # empty: the session's default region (explicit ids) or all
+    vpc_ids: list[str] = Field(default_factory=list)  # explicit ids, looked up in ``regions``
+    by_region: dict[str, list[str]] = Field(default_factory=dict)  # from a findings file
+    account: str | None = None  # the account a findings file is about
+    source: str = "scan"
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.vpc_ids) or self.source == "findings"
+
+
+def from_flags(regions: list[str], vpc_ids: list[str], findings: str | None) -> Targets:
+    if findings and (vpc_ids or regions):
+        raise RemediationError(
+            "conflicting flags: --from-findings takes the VPCs and regions from the findings file; "
+            "do not combine it with --vpc-id or --region"
+        )
+    if findings:
+        return read_findings(Path(findings))
+    bad = [v for v in vpc_ids if not VPC_ID.match(v)]
+    if bad:
+        raise RemediationError(f"not a VPC id: {', '.join(bad)} (expected vpc- and 8 or 17 hex digits)")
+    return Targets(regions=sorted(set(regions)), vpc_ids=sorted(set(vpc_ids)), source="vpc-ids" if vpc_ids else "scan")
+
+
+def _not_prowler(path: Path, why: str) -> RemediationError:
+    return RemediationError(
+        f"{path} is not a Prowler OCSF JSON findings file ({why}); write one with "
+        "`prowler aws --checks vpc_flow_logs_enabled --output-formats json-ocsf`"
+    )
+
+
+def read_findings(path: Path) -> Targets:
+    """FAIL findings of our check in a Prowler ``*.ocsf.json`` file, as region -> VPC ids."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise RemediationError(f"findings file {path} does not exist") from error
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise _not_prowler(path, f"not JSON: {error}") from error
+    if not isinstance(data, list) or not data:
+        raise _not_prowler(path, "expected a non-empty JSON list of findings")
+    by_region: dict[str, set[str]] = {}
+    accounts: set[str] = set()
+    for index, finding in enumerate(data):
+        product = (finding.get("metadata") or {}).get("product") or {} if isinstance(finding, dict) else {}
+        if product.get("name") != "Prowler" or "status_code" not in finding or "finding_info" not in finding:
+            raise _not_prowler(path, f"entry {index} is not a Prowler OCSF finding")
+        if finding["metadata"].get("event_code") != CHECK_ID or finding.get("status_code") != "FAIL":
+            continue
+        for resource in finding.get("resources") or []:
+            match = VPC_ARN.match(str(resource.get("uid", "")))
+            if match:
+                region, account, vpc_id = match.groups()
+                by_region.setdefault(region, set()).add(vpc_id)
+                accounts.add(account)
+    if len(accounts) > 1:
+        raise RemediationError(f"{path} holds findings of several accounts ({', '.join(sorted(accounts))}); fix one account at a time")
+    return Targets(
+        regions=sorted(by_region),
+        by_region={r: sorted(ids) for r, ids in by_region.items()},
+        account=next(iter(accounts), None),
+        source="findings",
+    )

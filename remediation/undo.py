@@ -1,0 +1,164 @@
+"""Back out a run: delete only the flow logs it created that still carry its run-id tag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws import error_message
+from .errors import FAILED, RemediationError
+from .ledger import Ledger, check_run_id, ledger_path, now
+from .models import (
+    TAG_KEY,
+    BackedOut,
+    BackoutResult,
+    Created,
+    FlowLogCreated,
+    LogGroupCreated,
+)
+
+ClientFor = Callable[[str, str], object]
+BATCH = 1000
+
+
+def _tagged(client, run_id: str) -> list[dict]:
+    pages = client.get_paginator("describe_flow_logs").paginate(
+        Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}]
+    )
+    return [fl for page in pages for fl in page["FlowLogs"]]
+
+
+def _describe(client, ids: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for start in range(0, len(ids), BATCH):
+        pages = client.get_paginator("describe_flow_logs").paginate(FlowLogIds=ids[start : start + BATCH])
+        found.update({fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]})
+    return found
+
+
+def candidates(
+    run_id: str, client_for: ClientFor, base: Path | None, from_tags: bool, regions: list[str]
+) -> tuple[Ledger | None, dict[str, Created], list[str]]:
+    """(ledger or None, flow log id -> where the run created it, log groups the run created)."""
+    check_run_id(run_id)
+    ledger: Ledger | None = None
+    found: dict[str, Created] = {}
+    log_groups: list[str] = []
+    if from_tags:
+        if not regions:
+            raise RemediationError("--from-tags needs the regions to search: --region R [--region R ...]")
+        events = []
+        if ledger_path(run_id, base).is_file():
+            try:
+                events = Ledger.open(run_id, base).events()
+                ledger = Ledger.open(run_id, base)  # readable: the backout is recorded in it
+            except RemediationError:
+                pass  # a corrupt ledger: the tags are the record
+    else:
+        ledger = Ledger.open(run_id, base)
+        events = ledger.events()
+    for event in events:
+        if isinstance(event, FlowLogCreated):
+            found[event.flow_log_id] = Created(flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region)
+        elif isinstance(event, LogGroupCreated):
+            log_groups.append(f"{event.region}:{event.log_group_name}")
+    if from_tags:
+        for region in regions:
+            try:
+                tagged = _tagged(client_for("ec2", region), run_id)
+            except (ClientError, BotoCoreError) as error:
+                raise RemediationError(
+                    f"cannot search flow logs by tag in {region}: {error_message(error)}", FAILED
+                ) from error
+            for fl in tagged:
+                found.setdefault(
+                    fl["FlowLogId"],
+                    Created(flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region),
+                )
+    return ledger, found, log_groups
+
+
+def _delete(client, ids: list[str]) -> dict[str, str]:
+    """Delete; id -> why for the ones AWS refused."""
+    refused: dict[str, str] = {}
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        try:
+            response = client.delete_flow_logs(FlowLogIds=batch)
+        except ClientError as error:
+            if len(batch) == 1:
+                refused[batch[0]] = f"DeleteFlowLogs failed: {error_message(error)}"
+            else:  # one bad id fails the whole call on some endpoints: retry one by one
+                for one in batch:
+                    refused.update(_delete(client, [one]))
+            continue
+        for item in response.get("Unsuccessful") or []:
+            err = item.get("Error") or {}
+            refused[item.get("ResourceId", "?")] = f"DeleteFlowLogs refused: {err.get('Code')}: {err.get('Message')}"
+    return refused
+
+
+def backout(
+    run_id: str,
+    client_for: ClientFor,
+    base: Path | None = None,
+    from_tags: bool = False,
+    regions: list[str] | None = None,
+    dry_run: bool = False,
+    confirm: Callable[[BackoutResult], bool] | None = None,
+) -> BackoutResult:
+    """Delete the run's flow logs that still carry its tag; the rest are refused with a reason."""
+    ledger, found, log_groups = candidates(run_id, client_for, base, from_tags, list(regions or []))
+    result = BackoutResult(run_id=run_id, dry_run=dry_run, kept_log_groups=log_groups)
+    by_region: dict[str, list[Created]] = {}
+    for created in found.values():
+        by_region.setdefault(created.region, []).append(created)
+    deletable: dict[str, list[Created]] = {}
+    for region, items in sorted(by_region.items()):
+        client = client_for("ec2", region)
+        try:
+            current = _describe(client, [c.flow_log_id for c in items])
+        except (ClientError, BotoCoreError) as error:
+            raise RemediationError(f"cannot read flow logs in {region}: {error_message(error)}", FAILED) from error
+        for created in items:
+            raw = current.get(created.flow_log_id)
+            if raw is None:
+                result.gone.append(created.flow_log_id)
+                continue
+            tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
+            if tags.get(TAG_KEY) != run_id:
+                seen = tags.get(TAG_KEY)
+                result.refused[created.flow_log_id] = (
+                    f"its tag {TAG_KEY} is {'missing' if seen is None else repr(seen)}, not {run_id}: "
+                    "it is kept, as this run cannot prove it created it"
+                )
+            elif raw.get("ResourceId") != created.vpc_id and created.vpc_id:
+                result.refused[created.flow_log_id] = (
+                    f"it is attached to {raw.get('ResourceId')}, not to {created.vpc_id} as recorded: kept"
+                )
+            else:
+                deletable.setdefault(region, []).append(created)
+    if dry_run or not deletable or (confirm and not confirm(_preview(result, deletable))):
+        result.deleted = [c for items in deletable.values() for c in items] if dry_run else []
+        if not dry_run and deletable:
+            raise RemediationError("backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED)
+        return result
+    for region, items in sorted(deletable.items()):
+        refused = _delete(client_for("ec2", region), [c.flow_log_id for c in items])
+        result.refused.update(refused)
+        result.deleted.extend(c for c in items if c.flow_log_id not in refused)
+    if ledger is not None:
+        ledger.append(BackedOut(
+            time=now(), deleted=[c.flow_log_id for c in result.deleted], refused=result.refused,
+            gone=result.gone, from_tags=from_tags,
+        ))
+    return result
+
+
+def _preview(result: BackoutResult, deletable: dict[str, list[Created]]) -> BackoutResult:
+    preview = result.model_copy(deep=True)
+    preview.dry_run = True
+    preview.deleted = [c for items in deletable.values() for c in items]
+    return preview

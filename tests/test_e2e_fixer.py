@@ -1,0 +1,86 @@
+"""End to end: `prowler aws ... --fixer` against a moto server, then `vpc-flow-logs backout` and a re-plan from Prowler's OCSF file."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import boto3
+import pytest
+
+from devtools.estate import REGION_A, REGION_B, seed_policy_estate
+from devtools.moto_server import moto_server
+from devtools.prowler_cli import PROWLER, VPC_FLOW_LOGS, run_prowler
+from tests.test_remediation_support import TRUST
+
+pytestmark = pytest.mark.e2e
+
+
+def test_prowler_fixer_then_backout(tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    with moto_server() as server:
+        server.reset()  # moto's backends are per process: start from an empty account
+        env = server.env(VPC_FLOW_LOGS_STATE_DIR=str(state))
+
+        def client(service: str, region: str = REGION_A):
+            return boto3.client(
+                service, region_name=region, endpoint_url=server.url,
+                aws_access_key_id="testing", aws_secret_access_key="testing",
+            )
+
+        estate = seed_policy_estate(client)
+        role = client("iam").create_role(RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        config = tmp_path / "fixer.yaml"
+        config.write_text(
+            "aws:\n  vpc_flow_logs_enabled:\n    log-destination-type: cloud-watch-logs\n"
+            f"    log-group-name: /vpc/fix\n    deliver-logs-permission-arn: {role}\n"
+            "    create-log-group: true\n    retention-in-days: 30\n"
+        )
+
+        def flow_logs() -> set[str]:
+            return {fl["FlowLogId"] for r in (REGION_A, REGION_B) for fl in client("ec2", r).describe_flow_logs()["FlowLogs"]}
+
+        before = flow_logs()
+        expected = estate.expected("REJECT")
+        failing = {vpc for vpc, status in expected.items() if status == "FAIL"}
+
+        listed = subprocess.run([str(PROWLER), "aws", "--list-fixer", "--no-banner"], env=env, capture_output=True, text=True, timeout=600)
+        assert "vpc_flow_logs_enabled" in listed.stdout
+
+        fixing = subprocess.run(
+            [str(PROWLER), "aws", "--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B,
+             "--fixer", "--fixer-config", str(config), "--no-banner"],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        out = re.sub(r"\x1b\[[0-9;]*m", "", fixing.stdout)
+        fixed = set(re.findall(r"FIXING (vpc-[0-9a-f]+) in ", out))
+        assert fixed == failing, out[-3000:]  # --fixer is called for exactly the FAIL findings
+        assert out.count("DONE") == len(failing) and "ERROR" not in out, out[-3000:]
+        assert f"{len(failing)} findings fixed!" in out
+
+        def cli(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run([str(VPC_FLOW_LOGS), *args], env=env, capture_output=True, text=True, timeout=600)
+
+        [run] = json.loads(cli("runs", "--output", "json").stdout)
+        assert (run["source"], run["created"], run["finished"]) == ("prowler-fixer", len(failing), True)
+        assert run["regions"] == sorted([REGION_A, REGION_B])
+        assert f"undo with: vpc-flow-logs backout {run['run_id']}" in out
+        created = flow_logs() - before
+        assert len(created) == len(failing)
+        assert all(f"created {fl}" in out for fl in created)
+
+        back = cli("backout", run["run_id"], "--yes")
+        assert back.returncode == 0, back.stderr
+        assert f"{len(failing)} deleted, 0 refused" in back.stdout
+        assert flow_logs() == before
+
+        # a real rescan shows the original verdicts; its OCSF file drives a fix plan
+        rescan = run_prowler(["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, tmp_path, "rescan")
+        assert rescan.statuses() == expected, rescan.output[-3000:]
+        again = cli("fix", "--from-findings", str(tmp_path / "rescan.ocsf.json"), "--log-destination-type",
+                    "s3", "--log-destination", f"arn:aws:s3:::flow-logs-{REGION_A}", "--dry-run", "--output", "json")
+        assert again.returncode == 0, again.stderr
+        assert {p["vpc_id"] for p in json.loads(again.stdout)["planned"]} == failing
+        assert flow_logs() == before
+        assert "backed out: yes" in cli("runs").stdout

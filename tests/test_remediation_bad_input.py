@@ -1,0 +1,163 @@
+"""Bad input: one clear message, a non-zero exit and no AWS write (moto's state is compared)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+from prowler_vpc_flow_logs.remediation.ledger import Ledger
+
+from devtools.estate import REGION_A, REGION_B
+from prowler_vpc_flow_logs.cli import main
+from tests import test_remediation_support as support
+from tests.test_remediation_support import (
+    BOTH,
+    CWL,
+    client,
+    create_role,
+    snapshot,
+)
+
+S3 = ["--log-destination-type", "s3", "--log-destination", f"arn:aws:s3:::flow-logs-{REGION_A}"]
+
+role = support.role  # fixture: the estate plus its delivery role
+
+
+@pytest.fixture
+def small(aws) -> SimpleNamespace:
+    """A quick estate for refusals: the delivery role, a bucket and one failing, in-use VPC per region."""
+    create_role()
+    client("s3").create_bucket(Bucket=f"flow-logs-{REGION_A}")
+    vpcs = {}
+    for name, region, cidr in (("no-flow-logs", REGION_A, "10.9.0.0/16"), ("eu", REGION_B, "10.22.0.0/16")):
+        ec2 = client("ec2", region)
+        vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr.replace("/16", "/24"))["Subnet"]["SubnetId"]
+        ec2.create_network_interface(SubnetId=subnet)
+        vpcs[name] = vpc_id
+    return SimpleNamespace(vpcs=vpcs)
+
+
+def refused(capsys, argv: list[str], words: str, code: int = 2) -> None:
+    """Run the CLI; it must exit non-zero with one error line naming ``words`` and change nothing."""
+    before = snapshot()
+    assert main(argv) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("vpc-flow-logs: error:")]
+    assert len(errors) == 1, err
+    assert words in errors[0], errors[0]
+    assert snapshot() == before
+
+
+CASES = {
+    "unknown-vpc": (lambda e: ["fix", "--region", REGION_A, "--vpc-id", "vpc-0123456789abcdef0", *CWL], "VPC not found: vpc-0123456789abcdef0"),
+    "vpc-in-other-region": (lambda e: ["fix", "--region", REGION_B, "--vpc-id", e.vpcs["no-flow-logs"], *CWL], "looked in eu-west-1"),
+    "malformed-vpc-id": (lambda e: ["fix", "--region", REGION_A, "--vpc-id", "vpc-xyz", *CWL], "not a VPC id"),
+    "malformed-role-arn": (lambda e: ["fix", *BOTH, "--log-destination-type", "cloud-watch-logs", "--log-group-name", "/g", "--deliver-logs-permission-arn", "arn:aws:iam::role/x"], "is not an IAM role ARN"),
+    "malformed-bucket-arn": (lambda e: ["fix", *BOTH, "--log-destination-type", "s3", "--log-destination", "s3://flow-logs-us-east-1"], "is not an S3 bucket ARN"),
+    "missing-bucket": (lambda e: ["fix", *BOTH, "--log-destination-type", "s3", "--log-destination", "arn:aws:s3:::no-such-bucket-here"], "S3 bucket 'no-such-bucket-here' does not exist"),
+    "missing-role": (lambda e: ["fix", *BOTH, *[a.replace("flow-logs-delivery", "nobody") for a in CWL]], "role/nobody does not exist"),
+    "role-in-other-account": (lambda e: ["fix", *BOTH, *[a.replace("123456789012", "210987654321") for a in CWL]], "is in account 210987654321"),
+    "missing-log-group": (lambda e: ["fix", *BOTH, *CWL[:6]], "log group '/vpc/fix' does not exist in eu-west-1, us-east-1"),
+    "unknown-region": (lambda e: ["fix", "--region", "us-mars-1", *CWL], "unknown region(s): us-mars-1"),
+    "traffic-does-not-fix": (lambda e: ["fix", *BOTH, *CWL, "--traffic-type", "ACCEPT"], "would not make a VPC pass"),
+    "bad-log-format": (lambda e: ["fix", *BOTH, *CWL, "--log-format", "srcaddr dstaddr"], "is not a flow log format"),
+    "conflict-s3-with-log-group": (lambda e: ["fix", *BOTH, *S3, "--log-group-name", "/g"], "conflicting flags: --log-group-name"),
+    "conflict-findings-with-vpc": (lambda e: ["fix", "--from-findings", "x.json", "--vpc-id", e.vpcs["no-flow-logs"], *CWL], "conflicting flags: --from-findings"),
+    "conflict-retention-without-create": (lambda e: ["fix", *BOTH, *CWL[:6], "--retention-in-days", "30"], "conflicting flags: --retention-in-days"),
+    "conflict-dry-run-yes": (lambda e: ["fix", *BOTH, *CWL, "--dry-run", "--yes"], "conflicting flags: --dry-run"),
+    "conflict-cwl-with-bucket": (lambda e: ["fix", *BOTH, *CWL, "--log-destination", "arn:aws:s3:::b"], "conflicting flags: --log-destination"),
+    "no-destination-type": (lambda e: ["fix", *BOTH], "--log-destination-type is required"),
+    "bad-retention": (lambda e: ["fix", *BOTH, *CWL[:-1], "31"], "--retention-in-days 31 is not one"),
+    "unknown-run-id": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--yes"], "no run vfl-20250101T000000Z-abcdef"),
+    "malformed-run-id": (lambda e: ["backout", "run-1", "--yes"], "'run-1' is not a run id"),
+    "backout-region-without-from-tags": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--region", REGION_A], "conflicting flags: --region"),
+    "from-tags-without-region": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--from-tags", "--yes"], "--from-tags needs the regions"),
+    "from-tags-unknown-region": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--from-tags", "--region", "xx-east-9"], "unknown region(s): xx-east-9"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input(case, small, capsys):
+    argv, words = CASES[case]
+    refused(capsys, argv(small), words)
+
+
+def test_untrusting_role(small, capsys):
+    client("iam").delete_role(RoleName="flow-logs-delivery")
+    create_role(trust={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    refused(capsys, ["fix", *BOTH, *CWL], "does not trust vpc-flow-logs.amazonaws.com")
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("not json", "not JSON"),
+        (json.dumps({"findings": []}), "expected a non-empty JSON list"),
+        (json.dumps([{"metadata": {"product": {"name": "Other"}}, "status_code": "FAIL", "finding_info": {}}]), "entry 0 is not a Prowler OCSF finding"),
+        (json.dumps([{"Id": "x", "Compliance": {}}]), "entry 0 is not a Prowler OCSF finding"),
+    ],
+)
+def test_findings_file_that_is_not_prowlers(content, words, small, capsys, tmp_path):
+    path = tmp_path / "findings.json"
+    path.write_text(content)
+    refused(capsys, ["fix", "--from-findings", str(path), *CWL], words)
+
+
+def test_missing_findings_file(small, capsys, tmp_path):
+    refused(capsys, ["fix", "--from-findings", str(tmp_path / "nope.json"), *CWL], "does not exist")
+
+
+def test_findings_of_another_account(small, capsys, tmp_path):
+    path = tmp_path / "f.ocsf.json"
+    path.write_text(json.dumps([ocsf_finding("arn:aws:ec2:us-east-1:999999999999:vpc/vpc-0123456789abcdef0")]))
+    refused(capsys, ["fix", "--from-findings", str(path), *CWL], "about account 999999999999")
+
+
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        (lambda text: text + "{not json\n", "is corrupt at line"),
+        (lambda text: "\n".join(text.splitlines()[1:]) + "\n", "does not start with the run's header"),
+        (lambda text: text.replace('"flow-log-created"', '"flow-log-made"'), "is corrupt at line"),
+    ],
+)
+def test_corrupt_ledger(damage, words, small, capsys):
+    assert main(["fix", "--region", REGION_B, *CWL, "--yes", "--output", "json"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["run_id"]
+    path = Ledger.open(run_id).path
+    path.write_text(damage(path.read_text()))
+    refused(capsys, ["backout", run_id, "--yes"], words)
+
+
+def ocsf_finding(arn: str, status: str = "FAIL", check: str = "vpc_flow_logs_enabled") -> dict:
+    """The fields of a Prowler OCSF finding that the fix reads (the rest are left out)."""
+    region = arn.split(":")[3]
+    return {
+        "metadata": {"event_code": check, "product": {"name": "Prowler", "uid": "prowler"}},
+        "finding_info": {"uid": f"prowler-aws-{check}-{arn}"},
+        "status_code": status,
+        "resources": [{"uid": arn, "region": region}],
+        "cloud": {"account": {"uid": arn.split(":")[4]}, "region": region},
+    }
+
+
+def test_fix_from_findings_replans_from_a_fresh_scan(role, estate, capsys, tmp_path):
+    arn = "arn:aws:ec2:{}:123456789012:vpc/{}"
+    findings = [
+        ocsf_finding(arn.format(REGION_A, estate.vpcs["no-flow-logs"])),
+        ocsf_finding(arn.format(REGION_B, estate.vpcs["eu-reject-to-missing-group"])),
+        ocsf_finding(arn.format(REGION_A, estate.vpcs["all-to-log-group"])),  # stale: passes now
+        ocsf_finding(arn.format(REGION_A, estate.vpcs["accept-only"]), check="ec2_instance_public_ip"),
+        ocsf_finding(arn.format(REGION_A, estate.vpcs["accept-only"]), status="PASS"),
+    ]
+    path = tmp_path / "scan.ocsf.json"
+    path.write_text(json.dumps(findings))
+    before = snapshot()
+    assert main(["fix", "--from-findings", str(path), *CWL, "--dry-run", "--output", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {p["vpc_id"] for p in result["planned"]} == {estate.vpcs["no-flow-logs"], estate.vpcs["eu-reject-to-missing-group"]}
+    assert [s["vpc_id"] for s in result["skipped"]] == [estate.vpcs["all-to-log-group"]]
+    assert snapshot() == before
+    assert client("ec2").describe_vpcs()  # sanity: still the same moto

@@ -1,0 +1,155 @@
+"""Unit tests of the plan, the settings, the ledger and the waiter (fast; no Prowler provider)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from prowler_vpc_flow_logs.remediation.apply import create_request
+from prowler_vpc_flow_logs.remediation.aws import wait_active
+from prowler_vpc_flow_logs.remediation.errors import RemediationError
+from prowler_vpc_flow_logs.remediation.ledger import (
+    Ledger,
+    check_run_id,
+    list_runs,
+    new_run_id,
+    now,
+)
+from prowler_vpc_flow_logs.remediation.models import (
+    TAG_KEY,
+    BackedOut,
+    FlowLogCreated,
+    PlannedFix,
+    RunStarted,
+    Skip,
+)
+from prowler_vpc_flow_logs.remediation.plan import decide
+from prowler_vpc_flow_logs.remediation.targets import from_flags
+from prowler_vpc_flow_logs.remediation.validate import (
+    _trusts_flow_logs,
+    check_traffic,
+    settings_from,
+)
+
+from devtools.estate import REGION_A, ROLE_ARN
+from prowler_vpc_flow_logs.models import Verdict, Vpc
+from tests.test_remediation_support import client
+
+VPC = Vpc(id="vpc-0123456789abcdef0", arn="arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0",
+          region=REGION_A, owner_id="123456789012", name="web")
+CWL = {"log_destination_type": "cloud-watch-logs", "log_group_name": "/vpc/fix", "deliver_logs_permission_arn": ROLE_ARN}
+
+
+@pytest.mark.parametrize(
+    "status, text, kind, words",
+    [
+        ("FAIL", "VPC web has no VPC-level flow log capturing the required REJECT traffic.", PlannedFix, "no VPC-level"),
+        ("PASS", "VPC web has VPC flow logs capturing REJECT traffic", Skip, "compliant:"),
+        ("MANUAL", "owned by account 111122223333", Skip, "not ours to fix"),
+        ("FAIL", "VPC web in us-east-1 could not be audited: ec2:DescribeFlowLogs failed", Skip, "flow logs are unknown"),
+    ],
+)
+def test_decide(status, text, kind, words):
+    decision = decide(REGION_A, VPC, Verdict(status=status, status_extended=text))
+    assert isinstance(decision, kind)
+    assert words in (decision.reason)
+    if isinstance(decision, PlannedFix):
+        assert decision.label == "vpc-0123456789abcdef0 (web)"
+
+
+@pytest.mark.parametrize(
+    "traffic, required, ok",
+    [("ALL", "REJECT", True), ("REJECT", "REJECT", True), ("ACCEPT", "REJECT", False),
+     ("ALL", "ALL", True), ("REJECT", "ALL", False)],
+)
+def test_the_fix_must_satisfy_the_checks_policy(traffic, required, ok):
+    settings = settings_from({**CWL, "traffic_type": traffic})
+    if ok:
+        check_traffic(settings, required)
+    else:
+        with pytest.raises(RemediationError, match=f"requires {required}"):
+            check_traffic(settings, required)
+
+
+def test_create_request_matches_the_cli_spelling():
+    settings = settings_from({**CWL, "max_aggregation_interval": 60, "log_format": "${version} ${srcaddr}"})
+    request = create_request(settings, "vfl-20250101T000000Z-abcdef", VPC.id)
+    assert request["ResourceType"] == "VPC" and request["ResourceIds"] == [VPC.id]
+    assert request["TrafficType"] == "ALL" and request["LogGroupName"] == "/vpc/fix"
+    assert request["DeliverLogsPermissionArn"] == ROLE_ARN and "LogDestination" not in request
+    assert request["TagSpecifications"] == [
+        {"ResourceType": "vpc-flow-log", "Tags": [{"Key": TAG_KEY, "Value": "vfl-20250101T000000Z-abcdef"}]}
+    ]
+    assert request["MaxAggregationInterval"] == 60 and request["LogFormat"] == "${version} ${srcaddr}"
+    assert len(request["ClientToken"]) <= 64
+    s3 = create_request(settings_from({"log_destination_type": "s3", "log_destination": "arn:aws:s3:::b-1/p"}), "r", VPC.id)
+    assert s3["LogDestination"] == "arn:aws:s3:::b-1/p" and "LogGroupName" not in s3
+
+
+def test_trust_policy_forms():
+    allow = {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}
+    assert _trusts_flow_logs({"Statement": [allow]})
+    assert _trusts_flow_logs("%7B%22Statement%22%3A%20%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22vpc-flow-logs.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%7D")
+    assert not _trusts_flow_logs({"Statement": [{**allow, "Effect": "Deny"}]})
+    assert not _trusts_flow_logs({"Statement": [{**allow, "Action": "sts:TagSession"}]})
+
+
+def test_targets_from_flags():
+    assert from_flags(["eu-west-1", "us-east-1", "eu-west-1"], [], None).regions == ["eu-west-1", "us-east-1"]
+    explicit = from_flags([REGION_A], [VPC.id, VPC.id], None)
+    assert explicit.explicit and explicit.vpc_ids == [VPC.id]
+    assert not from_flags([REGION_A], [], None).explicit
+
+
+def _started(run_id: str) -> RunStarted:
+    return RunStarted(run_id=run_id, time=now(), account="123456789012", regions=[REGION_A], settings=settings_from(CWL))
+
+
+def test_ledger_appends_are_synced_and_summarized(tmp_path, monkeypatch):
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    run_id = new_run_id()
+    ledger = Ledger.create(_started(run_id), tmp_path)
+    ledger.append(FlowLogCreated(time=now(), region=REGION_A, vpc_id=VPC.id, flow_log_id="fl-1"))
+    ledger.append(FlowLogCreated(time=now(), region="eu-west-1", vpc_id=VPC.id, flow_log_id="fl-2"))
+    assert len(synced) >= 3  # the folder, then every append
+    [summary] = list_runs(tmp_path)
+    assert (summary.created, summary.finished, summary.backed_out, summary.regions) == (2, False, "no", ["eu-west-1", REGION_A])
+    ledger.append(BackedOut(time=now(), deleted=["fl-1"]))
+    assert list_runs(tmp_path)[0].backed_out == "partly"
+    with pytest.raises(FileExistsError):
+        Ledger.create(_started(run_id), tmp_path)  # a run id is never reused
+    lines = ledger.path.read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["run-started", "flow-log-created", "flow-log-created", "backed-out"]
+
+
+def test_corrupt_ledger_is_listed_not_fatal(tmp_path):
+    run_id = new_run_id()
+    ledger = Ledger.create(_started(run_id), tmp_path)
+    ledger.path.write_text("garbage\n")
+    [summary] = list_runs(tmp_path)
+    assert "corrupt at line 1" in summary.error
+    with pytest.raises(RemediationError, match="--from-tags"):
+        ledger.created()
+
+
+def test_run_id_format():
+    assert check_run_id(new_run_id())
+    for bad in ("", "vfl-1", "../../etc/passwd", "vfl-20250101T000000Z-ABCDEF"):
+        with pytest.raises(RemediationError):
+            check_run_id(bad)
+
+
+def test_waiter_reports_flow_logs_that_do_not_become_active(estate):
+    from moto.backends import get_backend
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    ec2 = client("ec2")
+    [good, bad, failed] = [estate.flow_logs[name][0] for name in ("all-to-log-group", "not-active", "delivery-failed")]
+    assert wait_active(ec2, [good], delay=0, max_attempts=1) == {}
+    problems = wait_active(ec2, [good, bad, failed], delay=0, max_attempts=2)
+    assert problems == {bad: "still INACTIVE", failed: "delivery FAILED (Access error)"}
+    get_backend("ec2")[DEFAULT_ACCOUNT_ID][REGION_A].flow_logs[bad].flow_log_status = "ACTIVE"
+    assert wait_active(ec2, [good, bad], delay=0, max_attempts=1) == {}
