@@ -19,13 +19,14 @@ keep_cis_mappings_in_findings()
 class vpc_flow_logs_enabled(Check):
     def execute(self) -> list[Check_Report_AWS]:
         findings = []
+        metadata = self.metadata()  # serialised once, not once per VPC
         for region, vpc, verdict in verdicts(flow_logs_client):
             resource = vpc or {
                 "id": "unknown",
                 "arn": flow_logs_client.get_unknown_arn(resource_type="vpc", region=region),
                 "region": region,
             }
-            report = Check_Report_AWS(metadata=self.metadata(), resource=resource)
+            report = Check_Report_AWS(metadata=metadata, resource=resource)
             if vpc is None:
                 report.resource_id = resource["id"]
                 report.resource_arn = resource["arn"]

@@ -42,6 +42,15 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", text))
 
 
+@functools.lru_cache(maxsize=64)
+def _front_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The key order ``prioritised`` gives; every finding of a check has the same keys."""
+    controls = sorted((key for key in keys if key.startswith(CIS_CONTROLS_PREFIX)), key=_version)
+    benchmarks = sorted((key for key in keys if _CIS_AWS.match(key)), key=lambda key: _version(key[4:]), reverse=True)
+    front = controls + benchmarks
+    return tuple(front) + tuple(key for key in keys if key not in front)
+
+
 def prioritised(compliance: Mapping[str, list[str]], extra: Mapping[str, list[str]] | None = None) -> Compliance:
     """``compliance`` plus ``extra`` (new keys only), with CIS Controls (oldest version first)
     and the CIS AWS Foundations Benchmark versions (newest first) in front; all other keys
@@ -49,10 +58,7 @@ def prioritised(compliance: Mapping[str, list[str]], extra: Mapping[str, list[st
     merged: Compliance = {key: list(ids) for key, ids in compliance.items()}
     for key, ids in (extra or {}).items():
         merged.setdefault(key, list(ids))
-    controls = sorted((key for key in merged if key.startswith(CIS_CONTROLS_PREFIX)), key=_version)
-    benchmarks = sorted((key for key in merged if _CIS_AWS.match(key)), key=lambda key: _version(key[4:]), reverse=True)
-    front = controls + benchmarks
-    return {key: merged[key] for key in front} | {k: v for k, v in merged.items() if k not in front}
+    return {key: merged[key] for key in _front_order(tuple(merged))}
 
 
 @functools.lru_cache(maxsize=1)
