@@ -15,26 +15,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-import boto3
-
 from devtools.estate import EXPECTED, REGION_A, REGION_B, Estate, seed_policy_estate
 from devtools.moto_server import MotoServer
 from devtools.prowler_cli import ProwlerRun, run_prowler
 
 REGIONS = ["-f", REGION_A, REGION_B]
-
-
-def client_factory(server: MotoServer):
-    def client(service: str, region: str):
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=server.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    return client
 
 
 def builtin_rule(client, estate: Estate) -> dict[str, str]:
@@ -69,7 +54,7 @@ def main() -> int:
     server = MotoServer().start()
     try:
         env = server.env()
-        client = client_factory(server)
+        client = server.client
         print(
             f"moto server on {server.url}; seeding the demo estate in {REGION_A} and {REGION_B}..."
         )

@@ -14,8 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import boto3
-
 from devtools.estate import REGION_A, REGION_B, Estate
 from devtools.prowler_cli import VPC_FLOW_LOGS, ProwlerRun, run_prowler
 
@@ -29,10 +27,7 @@ REGIONS = ["--region", REGION_A, "--region", REGION_B]
 
 
 def _client(server, service: str, region: str = REGION_A):
-    return boto3.client(
-        service, region_name=region, endpoint_url=server.url,
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )
+    return server.client(service, region)
 
 
 def _flow_logs(server) -> set[str]:

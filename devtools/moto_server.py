@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import boto3
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -60,6 +61,16 @@ class MotoServer:
         )
         env.update(extra)
         return env
+
+    def client(self, service: str, region: str = "us-east-1"):
+        """A boto3 client of this server (dummy credentials); fits the seeders' client factory."""
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     @staticmethod
     def ec2_backend(region: str):

@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 
-import boto3
 import pytest
 
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, seed_policy_estate
@@ -69,13 +68,7 @@ def scan(tmp_path_factory):
     try:
         server.reset()
 
-        def client(service: str, region: str):
-            return boto3.client(
-                service, region_name=region, endpoint_url=server.url,
-                aws_access_key_id="testing", aws_secret_access_key="testing",
-            )
-
-        estate = seed_policy_estate(client)
+        estate = seed_policy_estate(server.client)
         excluded = out / "excluded.json"
         excluded.write_text(json.dumps({"aws": sorted(framework_checks() - {CHECK_ID, OTHER_CHECK})}))
         output = prowler(

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 
-import boto3
 import pytest
 
 from devtools.estate import REGION_A, REGION_B, seed_policy_estate
@@ -23,11 +22,7 @@ def test_prowler_fixer_then_backout(tmp_path, monkeypatch):
         server.reset()  # moto's backends are per process: start from an empty account
         env = server.env(VPC_FLOW_LOGS_STATE_DIR=str(state))
 
-        def client(service: str, region: str = REGION_A):
-            return boto3.client(
-                service, region_name=region, endpoint_url=server.url,
-                aws_access_key_id="testing", aws_secret_access_key="testing",
-            )
+        client = server.client
 
         estate = seed_policy_estate(client)
         role = client("iam").create_role(RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]

@@ -8,7 +8,6 @@ import importlib.metadata
 import subprocess
 from pathlib import Path
 
-import boto3
 import pytest
 
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs, seed_policy_estate
@@ -25,17 +24,8 @@ def world():
     server = MotoServer().start()
     server.reset()
 
-    def client(service: str, region: str):
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=server.url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
-    estate = seed_policy_estate(client)
-    yield server, estate, default_vpcs(client)
+    estate = seed_policy_estate(server.client)
+    yield server, estate, default_vpcs(server.client)
     server.stop()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import subprocess
 
-import boto3
 import pytest
 
 from devtools import securityhub_ext
@@ -31,11 +30,7 @@ def hub():
     server = MotoServer().start()
     server.reset()
 
-    def client(service: str, region: str):
-        return boto3.client(
-            service, region_name=region, endpoint_url=server.url,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-        )
+    client = server.client
 
     estate = seed_policy_estate(client)
     for region in REGIONS:  # what a user does once per region
