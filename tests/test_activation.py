@@ -150,4 +150,5 @@ def test_cli_bad_subcommand(argv, capsys):
         cli.main(argv)
     assert exited.value.code == 2
     err = capsys.readouterr().err
-    assert "vpc-flow-logs: error:" in err and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("vpc-flow-logs: error:")
+    assert "--help" in err and "Traceback" not in err

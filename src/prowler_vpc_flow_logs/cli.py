@@ -50,8 +50,15 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if state == "ours" else 1
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2), never a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vpc-flow-logs",
         description="A precise vpc_flow_logs_enabled check for Prowler, with an exact fix and backout.",
     )
