@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from unittest import mock
 
 import boto3
+import botocore.client
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from devtools.estate import Estate, seed_policy_estate
@@ -44,3 +47,17 @@ def client(service: str, region: str):
 @pytest.fixture
 def estate(aws) -> Estate:
     return seed_policy_estate(client)
+
+
+def failing_call(operation: str, region: str | None = None, code: str = "AccessDenied"):
+    """Patch botocore so that one operation (optionally in one region) fails like AWS would."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, operation_name, params):
+        if operation_name == operation and region in (None, self.meta.region_name):
+            raise ClientError(
+                {"Error": {"Code": code, "Message": "denied by test"}}, operation_name
+            )
+        return original(self, operation_name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)

@@ -8,6 +8,7 @@ from unittest import mock
 from devtools.estate import REGION_A, REGION_B
 from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.service import FlowLogs
+from tests.conftest import failing_call
 
 CHECK_MODULE = "prowler_vpc_flow_logs.checks.vpc_flow_logs_enabled.vpc_flow_logs_enabled"
 
@@ -50,17 +51,7 @@ def test_reports_carry_resource_status_and_details(estate):
 
 
 def test_unreadable_region_report(estate):
-    import botocore.client
-    from botocore.exceptions import ClientError
-
-    original = botocore.client.BaseClient._make_api_call
-
-    def deny(self, name, params):
-        if name == "DescribeVpcs" and self.meta.region_name == REGION_B:
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "x"}}, name)
-        return original(self, name, params)
-
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", deny):
+    with failing_call("DescribeVpcs", REGION_B):
         reports = run_check(aws_provider({REGION_A, REGION_B}))
     region_reports = [r for r in reports if r.region == REGION_B]
     assert len(region_reports) == 1

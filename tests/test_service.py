@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
-import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 
 from devtools.estate import EXPECTED, EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs
 from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs, required_traffic_type
-from tests.conftest import client
+from tests.conftest import client, failing_call
 
 REGIONS = {REGION_A, REGION_B}
 
@@ -66,22 +62,8 @@ def test_resource_arn_filter(estate):
     assert result[vpc_id].status == "FAIL"
 
 
-def _failing(operation: str, region: str | None = None, code: str = "AccessDenied"):
-    """Patch botocore so that one operation (optionally in one region) fails like AWS would."""
-    original = botocore.client.BaseClient._make_api_call
-
-    def call(self, operation_name, params):
-        if operation_name == operation and region in (None, self.meta.region_name):
-            raise ClientError(
-                {"Error": {"Code": code, "Message": "denied by test"}}, operation_name
-            )
-        return original(self, operation_name, params)
-
-    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)
-
-
 def test_describe_vpcs_denied_gives_one_finding_for_the_region(estate):
-    with _failing("DescribeVpcs", REGION_B):
+    with failing_call("DescribeVpcs", REGION_B):
         result = scan()
     region_verdict = result[REGION_B]
     assert region_verdict.status == "FAIL"
@@ -92,7 +74,7 @@ def test_describe_vpcs_denied_gives_one_finding_for_the_region(estate):
 
 
 def test_describe_flow_logs_denied_never_passes_nor_says_disabled(estate):
-    with _failing("DescribeFlowLogs", REGION_A, code="UnauthorizedOperation"):
+    with failing_call("DescribeFlowLogs", REGION_A, code="UnauthorizedOperation"):
         result = scan()
     for name, (region, verdict, _) in EXPECTED.items():
         if region != REGION_A or verdict in (None, "MANUAL"):
@@ -105,7 +87,7 @@ def test_describe_flow_logs_denied_never_passes_nor_says_disabled(estate):
 
 
 def test_network_interfaces_denied_reports_every_vpc_and_says_why(estate):
-    with _failing("DescribeNetworkInterfaces", REGION_A):
+    with failing_call("DescribeNetworkInterfaces", REGION_A):
         result = scan()
     unused = result[estate.vpcs["unused-no-flow-logs"]]
     assert unused.status == "FAIL"
@@ -113,7 +95,7 @@ def test_network_interfaces_denied_reports_every_vpc_and_says_why(estate):
 
 
 def test_destination_denied_counts_but_is_said(estate):
-    with _failing("HeadBucket", code="403"):
+    with failing_call("HeadBucket", code="403"):
         result = scan()
     verdict = result[estate.vpcs["reject-to-bucket"]]
     assert verdict.status == "PASS"
@@ -121,7 +103,7 @@ def test_destination_denied_counts_but_is_said(estate):
 
 
 def test_destination_throttled_never_passes(estate):
-    with _failing("DescribeLogGroups", code="ThrottlingException"):
+    with failing_call("DescribeLogGroups", code="ThrottlingException"):
         result = scan()
     verdict = result[estate.vpcs["all-to-log-group"]]
     assert verdict.status == "FAIL"
