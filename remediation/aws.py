@@ -43,7 +43,13 @@ def error_message(error: Exception) -> str:
     return str(error)
 
 
-def build_provider(regions: Iterable[str], profile: str | None = None, audit_config: dict | None = None):
+def build_provider(
+    regions: Iterable[str],
+    profile: str | None = None,
+    audit_config: dict | None = None,
+    scan_unused_services: bool = False,
+    resource_arn: list[str] | None = None,
+):
     """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly)."""
     from prowler.providers.aws.aws_provider import AwsProvider
     from prowler.providers.common.models import Audit_Metadata
@@ -53,7 +59,11 @@ def build_provider(regions: Iterable[str], profile: str | None = None, audit_con
     root.setLevel(logging.CRITICAL)
     try:
         provider = AwsProvider(
-            profile=profile, regions=set(regions), config_content=audit_config or {}
+            profile=profile,
+            regions=set(regions),
+            config_content=audit_config or {},
+            scan_unused_services=scan_unused_services,
+            resource_arn=resource_arn or [],
         )
     except (ClientError, BotoCoreError) as error:
         raise RemediationError(f"cannot use the AWS credentials: {error_message(error)}") from error
