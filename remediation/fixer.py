@@ -13,13 +13,14 @@ import atexit
 from pathlib import Path
 
 from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.findings import verdict_for
 
 from .apply import apply, start_run
 from .aws import Clients
 from .errors import RemediationError
 from .ledger import Ledger, now
 from .models import FixSettings, Plan, PlannedFix, RunFinished
-from .plan import decide, verdict_for
+from .plan import decide
 from .validate import check_prerequisites, check_traffic, settings_from
 
 SETTINGS = set(FixSettings.model_fields) | {"state_dir"}

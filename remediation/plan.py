@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.findings import verdict_for, verdicts
 from prowler_vpc_flow_logs.models import Verdict, Vpc
-from prowler_vpc_flow_logs.policy import evaluate
 
 from .errors import RemediationError
 from .models import FixSettings, Plan, PlannedFix, Skip
@@ -20,16 +19,9 @@ def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
         return Skip(region=region, vpc_id=vpc.id, reason=f"compliant: {verdict.status_extended}")
     if verdict.status == "MANUAL":
         return Skip(region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}")
-    if "could not be audited" in verdict.status_extended:
+    if verdict.unreadable:
         return Skip(region=region, vpc_id=vpc.id, reason=f"{UNKNOWN}: {verdict.status_extended}")
     return PlannedFix(region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=verdict.status_extended)
-
-
-def verdict_for(service, region: str, vpc: Vpc) -> Verdict:
-    """The check's verdict for one VPC, with the check's own policy function."""
-    data = service.regions[region]
-    errors = [data.flow_logs_error] if data.flow_logs_error else []
-    return evaluate(vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors)
 
 
 def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:

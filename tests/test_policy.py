@@ -243,6 +243,7 @@ def test_policy_rules(flow_logs, states, required, status, words):
         assert word in verdict.status_extended
     assert verdict.considered_flow_log_ids == sorted(fl.id for fl in flow_logs)
     assert "disabled" not in verdict.status_extended.lower()
+    assert not verdict.unreadable
 
 
 def test_read_error_is_never_pass_nor_disabled():
@@ -250,7 +251,7 @@ def test_read_error_is_never_pass_nor_disabled():
         action="ec2:DescribeFlowLogs", region="us-east-1", code="AccessDenied", message="no"
     )
     verdict = evaluate(VPC, [log()], STATES, policy(), [error])
-    assert verdict.status == "FAIL"
+    assert verdict.status == "FAIL" and verdict.unreadable
     text = verdict.status_extended
     assert "could not be audited" in text
     assert "ec2:DescribeFlowLogs failed in us-east-1 (AccessDenied: no)" in text
@@ -273,7 +274,7 @@ def test_unnamed_vpc_is_labelled_by_id():
 def test_region_unreadable_says_which_call():
     error = ReadError(action="ec2:DescribeVpcs", region="eu-west-1", code="UnauthorizedOperation")
     verdict = region_unreadable("eu-west-1", error)
-    assert verdict.status == "FAIL"
+    assert verdict.status == "FAIL" and verdict.unreadable
     assert "could not be audited" in verdict.status_extended
     assert "ec2:DescribeVpcs" in verdict.status_extended
 

@@ -42,16 +42,17 @@ CWL = {"log_destination_type": "cloud-watch-logs", "log_group_name": "/vpc/fix",
 
 
 @pytest.mark.parametrize(
-    "status, text, kind, words",
+    "status, text, unreadable, kind, words",
     [
-        ("FAIL", "VPC web has no VPC-level flow log capturing the required REJECT traffic.", PlannedFix, "no VPC-level"),
-        ("PASS", "VPC web has VPC flow logs capturing REJECT traffic", Skip, "compliant:"),
-        ("MANUAL", "owned by account 111122223333", Skip, "not ours to fix"),
-        ("FAIL", "VPC web in us-east-1 could not be audited: ec2:DescribeFlowLogs failed", Skip, "flow logs are unknown"),
+        ("FAIL", "VPC web has no VPC-level flow log capturing the required REJECT traffic.", False, PlannedFix, "no VPC-level"),
+        ("PASS", "VPC web has VPC flow logs capturing REJECT traffic", False, Skip, "compliant:"),
+        ("MANUAL", "owned by account 111122223333", False, Skip, "not ours to fix"),
+        ("FAIL", "VPC web in us-east-1 could not be audited: ec2:DescribeFlowLogs failed", True, Skip, "flow logs are unknown"),
     ],
 )
-def test_decide(status, text, kind, words):
-    decision = decide(REGION_A, VPC, Verdict(status=status, status_extended=text))
+def test_decide(status, text, unreadable, kind, words):
+    verdict = Verdict(status=status, status_extended=text, unreadable=unreadable)
+    decision = decide(REGION_A, VPC, verdict)
     assert isinstance(decision, kind)
     assert words in (decision.reason)
     if isinstance(decision, PlannedFix):

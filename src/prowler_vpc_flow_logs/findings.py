@@ -9,6 +9,20 @@ from prowler_vpc_flow_logs.policy import evaluate, region_unreadable
 from prowler_vpc_flow_logs.service import FlowLogs
 
 
+def verdict_for(service: FlowLogs, region: str, vpc: Vpc) -> Verdict:
+    """The policy's verdict for one VPC the service read in ``region``."""
+    data = service.regions[region]
+    errors = [data.flow_logs_error] if data.flow_logs_error else []
+    verdict = evaluate(
+        vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors
+    )
+    if data.in_use_error is not None and not service.scan_unused_services:
+        verdict.status_extended += (
+            f" (Reported although it may be unused: {data.in_use_error.describe()}.)"
+        )
+    return verdict
+
+
 def verdicts(service: FlowLogs) -> Iterator[tuple[str, Vpc | None, Verdict]]:
     """(region, VPC or None for an unreadable region, verdict), regions and VPCs in order."""
     for region in sorted(service.regions):
@@ -18,14 +32,5 @@ def verdicts(service: FlowLogs) -> Iterator[tuple[str, Vpc | None, Verdict]]:
             continue
         for vpc_id in sorted(data.vpcs):
             vpc = data.vpcs[vpc_id]
-            if not service.in_scope(region, vpc):
-                continue
-            errors = [data.flow_logs_error] if data.flow_logs_error else []
-            verdict = evaluate(
-                vpc, data.flow_logs.get(vpc_id, []), service.destinations, service.policy, errors
-            )
-            if data.in_use_error is not None and not service.scan_unused_services:
-                verdict.status_extended += (
-                    f" (Reported although it may be unused: {data.in_use_error.describe()}.)"
-                )
-            yield region, vpc, verdict
+            if service.in_scope(region, vpc):
+                yield region, vpc, verdict_for(service, region, vpc)

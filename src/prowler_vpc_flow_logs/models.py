@@ -109,3 +109,4 @@ class Verdict(BaseModel):
     status_extended: str
     considered_flow_log_ids: list[str] = Field(default_factory=list)
     usable_flow_log_ids: list[str] = Field(default_factory=list)
+    unreadable: bool = False  # a read failed: the VPC's flow logs are unknown

@@ -115,6 +115,7 @@ def evaluate(
                 + ". No verdict on its flow logs was reached."
             ),
             considered_flow_log_ids=considered,
+            unreadable=True,
         )
 
     vpc_logs = [fl for fl in logs if fl.is_vpc_level]
@@ -188,4 +189,5 @@ def region_unreadable(region: str, error: ReadError) -> Verdict:
             f"The VPCs in {region} could not be audited: {error.describe()}. "
             "No VPC in this region was evaluated."
         ),
+        unreadable=True,
     )
