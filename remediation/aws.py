@@ -84,20 +84,6 @@ def session_for(profile: str | None = None) -> boto3.session.Session:
         raise RemediationError(f"cannot use profile '{profile}': {error}") from error
 
 
-class Clients:
-    """boto3 clients per (service, region) from one session."""
-
-    def __init__(self, session: boto3.session.Session) -> None:
-        self.session = session
-        self._cache: dict[tuple[str, str], object] = {}
-
-    def __call__(self, service: str, region: str):
-        key = (service, region)
-        if key not in self._cache:
-            self._cache[key] = self.session.client(service, region_name=region)
-        return self._cache[key]
-
-
 def _waiter_model(count: int, delay: int, max_attempts: int) -> WaiterModel:
     return WaiterModel(
         {
@@ -127,7 +113,9 @@ def _waiter_model(count: int, delay: int, max_attempts: int) -> WaiterModel:
     )
 
 
-def wait_active(ec2, flow_log_ids: list[str], delay: int = 5, max_attempts: int = 60) -> dict[str, str]:
+def wait_active(
+    ec2, flow_log_ids: list[str], delay: int = 5, max_attempts: int = 60
+) -> dict[str, str]:
     """Wait (botocore waiter) until these flow logs are ACTIVE; returns id -> problem for the others."""
     if not flow_log_ids:
         return {}
@@ -141,7 +129,10 @@ def wait_active(ec2, flow_log_ids: list[str], delay: int = 5, max_attempts: int 
         pass
     problems: dict[str, str] = {}
     try:
-        found = {fl["FlowLogId"]: fl for fl in ec2.describe_flow_logs(FlowLogIds=flow_log_ids)["FlowLogs"]}
+        found = {
+            fl["FlowLogId"]: fl
+            for fl in ec2.describe_flow_logs(FlowLogIds=flow_log_ids)["FlowLogs"]
+        }
     except (ClientError, BotoCoreError) as error:
         return {i: f"could not be read: {error_message(error)}" for i in flow_log_ids}
     for flow_log_id in flow_log_ids:
@@ -149,7 +140,9 @@ def wait_active(ec2, flow_log_ids: list[str], delay: int = 5, max_attempts: int 
         if raw is None:
             problems[flow_log_id] = "not found after creation"
         elif raw.get("DeliverLogsStatus") == "FAILED":
-            problems[flow_log_id] = f"delivery FAILED ({raw.get('DeliverLogsErrorMessage') or 'no message'})"
+            problems[flow_log_id] = (
+                f"delivery FAILED ({raw.get('DeliverLogsErrorMessage') or 'no message'})"
+            )
         elif raw.get("FlowLogStatus") != "ACTIVE":
             problems[flow_log_id] = f"still {raw.get('FlowLogStatus')}"
     return problems

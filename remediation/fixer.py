@@ -13,10 +13,10 @@ import atexit
 from pathlib import Path
 
 from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.findings import verdict_for
 
 from .apply import apply, start_run
-from .aws import Clients
 from .errors import RemediationError
 from .ledger import Ledger, now
 from .models import FixSettings, Plan, PlannedFix, RunFinished

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from prowler_vpc_flow_logs.clients import Clients
+
 from .apply import Progress, apply, start_run
-from .aws import Clients, build_provider, check_regions, session_for
+from .aws import build_provider, check_regions, session_for
 from .errors import FAILED, RemediationError
 from .models import BackoutResult, FixResult, FixSettings, Plan
 from .plan import make_plan

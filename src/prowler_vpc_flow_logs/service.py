@@ -9,7 +9,6 @@ The number of calls never grows with the number of VPCs except through pages.
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,6 +16,7 @@ from prowler.lib.logger import logger
 from prowler.lib.scan_filters.scan_filters import is_resource_filtered
 from prowler.providers.aws.lib.service.service import AWSService
 
+from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
 from prowler_vpc_flow_logs.models import (
     Destination,
@@ -83,8 +83,7 @@ class FlowLogs(AWSService):
         self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
         self.regions: dict[str, RegionData] = {}
         self.destinations: dict[Destination, DestinationState] = {}
-        self._clients: dict[tuple[str, str], object] = {}
-        self._lock = threading.Lock()
+        self._clients = Clients(self.session)
         self.__threading_call__(self._collect_region)
         self._check_destinations()
 
@@ -206,16 +205,9 @@ class FlowLogs(AWSService):
         )
 
     # -- destinations ---------------------------------------------------------
-    def _client_for(self, service: str, region: str):
-        with self._lock:
-            key = (service, region)
-            if key not in self._clients:
-                self._clients[key] = self.session.client(service, region_name=region)
-            return self._clients[key]
-
     def _probe(self, destination: Destination) -> None:
         self.destinations[destination] = check_destination(
-            destination, self._client_for, self.audited_account
+            destination, self._clients, self.audited_account
         )
 
     def _check_destinations(self) -> None:
