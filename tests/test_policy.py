@@ -37,6 +37,9 @@ STREAM = Destination(
     region="us-east-1",
     account=ACCOUNT,
 )
+OTHER_GROUP = GROUP.model_copy(
+    update={"arn": GROUP.arn.replace(ACCOUNT, "210987654321"), "account": "210987654321"}
+)
 EXISTS = DestinationState(status="exists")
 STATES = {GROUP: EXISTS, BUCKET: EXISTS, STREAM: EXISTS}
 
@@ -168,15 +171,15 @@ CASES = [
         ["S3 bucket 'flow-bucket', which does not exist"],
     ),
     (
-        "destination unverifiable still counts, said so",
-        [log(dest=BUCKET)],
-        {BUCKET: DestinationState(status="unverifiable", detail="s3:ListBucket denied (403)")},
+        "destination in another account counts, said so",
+        [log(dest=OTHER_GROUP)],
+        {OTHER_GROUP: DestinationState(status="unverifiable", detail="it belongs to account 210987654321")},
         "REJECT",
         "PASS",
-        ["cannot be checked from this account", "s3:ListBucket denied"],
+        ["cannot be checked from this account", "belongs to account 210987654321"],
     ),
     (
-        "destination probe error never passes",
+        "destination probe error never passes: not audited",
         [log()],
         {
             GROUP: DestinationState(
@@ -184,16 +187,48 @@ CASES = [
             )
         },
         "REJECT",
-        "FAIL",
-        ["could not be verified", "logs:DescribeLogGroups"],
+        "UNREADABLE",
+        ["could not be audited", "could not be looked up", "logs:DescribeLogGroups failed"],
     ),
     (
-        "destination not probed never passes",
+        "destination not probed never passes: not audited",
         [log()],
         {},
         "REJECT",
+        "UNREADABLE",
+        ["was not looked up"],
+    ),
+    (
+        "unknown destination that could not decide it: a plain FAIL",
+        [log("fl-a", "ACCEPT")],
+        {GROUP: DestinationState(status="error", detail="denied")},
+        "REJECT",
         "FAIL",
-        ["was not checked"],
+        ["fl-a writes to CloudWatch Logs log group 'flows' in us-east-1, which could not be looked up", "fl-a records only ACCEPT traffic"],
+    ),
+    (
+        "unknown destination of an inactive log: a plain FAIL",
+        [log(status="INACTIVE")],
+        {GROUP: DestinationState(status="error", detail="denied")},
+        "REJECT",
+        "FAIL",
+        ["is not ACTIVE (FlowLogStatus INACTIVE) and writes to", "could not be looked up: denied"],
+    ),
+    (
+        "unknown destination of the missing half: not audited",
+        [log("fl-a", "ACCEPT", dest=BUCKET), log("fl-r", "REJECT")],
+        {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")},
+        "ALL",
+        "UNREADABLE",
+        ["fl-r writes to CloudWatch Logs log group 'flows'", "could not be looked up: denied"],
+    ),
+    (
+        "a usable log passes; the unknown one is noted as not counted",
+        [log("fl-good", dest=BUCKET), log("fl-unknown")],
+        {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")},
+        "REJECT",
+        "PASS",
+        ["not counted: fl-unknown writes to", "could not be looked up: denied"],
     ),
     (
         "one usable log is enough, the broken one is noted",
@@ -237,13 +272,13 @@ CASES = [
 )
 def test_policy_rules(flow_logs, states, required, status, words):
     verdict = evaluate(VPC, flow_logs, states, policy(required))
-    assert verdict.status == status, verdict.status_extended
+    assert verdict.unreadable == (status == "UNREADABLE"), verdict.status_extended
+    assert verdict.status == status.replace("UNREADABLE", "FAIL"), verdict.status_extended
     assert verdict.status_extended.startswith("VPC prod (vpc-1) in us-east-1")
     for word in words:
         assert word in verdict.status_extended
     assert verdict.considered_flow_log_ids == sorted(fl.id for fl in flow_logs)
     assert "disabled" not in verdict.status_extended.lower()
-    assert not verdict.unreadable
 
 
 def test_read_error_is_never_pass_nor_disabled():

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from prowler_vpc_flow_logs.models import Destination, DestinationState
+from prowler_vpc_flow_logs.models import Destination, DestinationState, advice
 
 # The IAM action behind each existence probe, named in findings when it fails.
 PROBE_ACTIONS = {
@@ -55,14 +55,19 @@ def _error_code(error: Exception) -> str:
 
 
 def _failed(destination: Destination, error: Exception) -> DestinationState:
+    """A probe that failed: the destination's existence is unknown, never assumed."""
     code = _error_code(error)
     action = PROBE_ACTIONS[destination.kind]
-    if code in _DENIED:
-        return DestinationState(status="unverifiable", detail=f"{action} denied ({code})")
-    return DestinationState(
-        status="error",
-        detail=f"{action} failed ({code}); make sure the scanning role is allowed {action}",
-    )
+    return DestinationState(status="error", detail=f"{action} failed ({code}); {advice(action, code)}")
+
+
+# HeadBucket answers 403 both for a bucket of another account and for one the scanning role may
+# not look at (in AWS even a deleted one can answer 403 without s3:ListBucket): it proves nothing.
+S3_FORBIDDEN = (
+    "s3:ListBucket failed (HeadBucket answered 403): the bucket may be in another account, "
+    "or gone, or the scanning role is not allowed s3:ListBucket on it; allow s3:ListBucket on "
+    "the bucket so that this check can confirm it exists"
+)
 
 
 def check_destination(
@@ -94,10 +99,7 @@ def check_destination(
                 if code in {"301", "PermanentRedirect"}:
                     return DestinationState(status="exists")
                 if code in _DENIED:
-                    return DestinationState(
-                        status="unverifiable",
-                        detail="s3:ListBucket denied (403); the bucket may belong to another account",
-                    )
+                    return DestinationState(status="error", detail=S3_FORBIDDEN)
                 raise
             return DestinationState(status="exists")
         firehose = client_for("firehose", destination.region)

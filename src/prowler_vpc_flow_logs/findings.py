@@ -16,6 +16,11 @@ def verdict_for(service: FlowLogs, region: str, vpc: Vpc) -> Verdict:
     verdict = evaluate(
         vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors
     )
+    if data.subnets_error is not None and verdict.status == "FAIL" and not verdict.unreadable:
+        verdict.status_extended += (
+            " (Subnet-level flow logs in this region could not be matched to their VPCs, which "
+            f"does not change this verdict: {data.subnets_error.describe()}.)"
+        )
     if data.in_use_error is not None and not service.scan_unused_services:
         verdict.status_extended += (
             f" (Reported although it may be unused: {data.in_use_error.describe()}.)"

@@ -13,6 +13,25 @@ DestinationStatus = Literal["exists", "missing", "unverifiable", "error"]
 Tag = dict[str, str]
 
 
+# Error codes AWS uses for rate limiting (botocore's standard retry mode retries them).
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
+    "SlowDown", "BandwidthLimitExceeded", "ProvisionedThroughputExceededException",
+    "LimitExceededException", "EC2ThrottledException", "PriorRequestNotComplete",
+})
+
+
+def advice(action: str, code: str) -> str:
+    """What to do about a failed read: wait for throttling, else grant the action."""
+    if code in THROTTLING_CODES:
+        return (
+            "AWS throttled it beyond botocore's retries; run the scan again, or raise "
+            "--aws-retries-max-attempts"
+        )
+    return f"make sure the scanning role is allowed {action}"
+
+
 class ReadError(BaseModel):
     """An AWS read call that failed after botocore's retries."""
 
@@ -25,10 +44,7 @@ class ReadError(BaseModel):
 
     def describe(self) -> str:
         detail = f"{self.code}: {self.message}" if self.message else self.code
-        return (
-            f"{self.action} failed in {self.region} ({detail}); "
-            f"make sure the scanning role is allowed {self.action}"
-        )
+        return f"{self.action} failed in {self.region} ({detail}); {advice(self.action, self.code)}"
 
 
 class Destination(BaseModel):

@@ -2,9 +2,11 @@
 
 A VPC passes when its usable VPC-level flow logs together capture the required
 traffic. A flow log is usable when it is ACTIVE, its delivery has not FAILED and
-its destination exists (or cannot be checked from this account, which is said).
-Subnet- and ENI-level flow logs are mentioned but never make a VPC pass. A read
-error never becomes a PASS and never reads as "disabled".
+its destination exists (or is in another account, where it cannot be checked, which
+is said). Subnet- and ENI-level flow logs are mentioned but never make a VPC pass.
+A read error never becomes a PASS and never reads as "disabled": when the verdict
+hangs on a read that failed (the VPC's flow logs, or whether a destination exists),
+the VPC is reported as not audited (FAIL, ``unreadable``).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ def meets(required: str, traffic_types: Iterable[str | None]) -> bool:
 
 def _problems(
     flow_log: FlowLog, destinations: Mapping[Destination, DestinationState]
-) -> tuple[list[str], list[str]]:
-    """Why a VPC-level flow log does not count (problems), and what the finding should note."""
+) -> tuple[list[str], list[str], str | None]:
+    """Why a VPC-level flow log does not count (problems), what the finding should note, and,
+    when its only flaw is that its destination could not be looked up, why (else None)."""
     problems: list[str] = []
     notes: list[str] = []
     if flow_log.status != "ACTIVE":
@@ -53,22 +56,23 @@ def _problems(
     destination = flow_log.destination
     if destination is None:
         problems.append("has no destination that this check can read")
-        return problems, notes
+        return problems, notes, None
     state = destinations.get(destination)
+    unknown = None
     if state is None:
-        problems.append(f"destination {destination.describe()} was not checked")
+        unknown = f"writes to {destination.describe()}, which was not looked up"
     elif state.status == "missing":
         problems.append(f"writes to {destination.describe()}, which does not exist")
     elif state.status == "error":
-        problems.append(
-            f"destination {destination.describe()} could not be verified: {state.detail}"
-        )
+        unknown = f"writes to {destination.describe()}, which could not be looked up: {state.detail}"
     elif state.status == "unverifiable":
         notes.append(
             f"{flow_log.id} writes to {destination.describe()}, which cannot be checked "
             f"from this account ({state.detail})"
         )
-    return problems, notes
+    if unknown:
+        problems.append(unknown)
+    return problems, notes, unknown if problems == [unknown] else None
 
 
 def _describe_log(flow_log: FlowLog) -> str:
@@ -123,8 +127,11 @@ def evaluate(
     usable: list[FlowLog] = []
     reasons: list[str] = []
     notes: list[str] = []
+    unknown: list[tuple[FlowLog, str]] = []  # counted only if their destination exists
     for flow_log in vpc_logs:
-        problems, log_notes = _problems(flow_log, destinations)
+        problems, log_notes, why_unknown = _problems(flow_log, destinations)
+        if why_unknown:
+            unknown.append((flow_log, why_unknown))
         if problems:
             reasons.append(f"{flow_log.id} " + " and ".join(problems))
         else:
@@ -157,9 +164,23 @@ def evaluate(
             usable_flow_log_ids=[fl.id for fl in usable],
         )
 
+    if unknown and meets(required, [fl.traffic_type for fl in usable + [u for u, _ in unknown]]):
+        return Verdict(
+            status="FAIL",
+            status_extended=(
+                f"{where} could not be audited: "
+                + "; ".join(f"{fl.id} {why}" for fl, why in unknown)
+                + ". No verdict on its flow logs was reached."
+            ),
+            considered_flow_log_ids=considered,
+            usable_flow_log_ids=[fl.id for fl in usable],
+            unreadable=True,
+        )
+
     missing = sorted(_COVERS[required] - covered)
-    for flow_log in usable:
-        reasons.append(f"{flow_log.id} records only {flow_log.traffic_type} traffic")
+    for flow_log in usable + [fl for fl, _ in unknown]:
+        if not meets(required, [flow_log.traffic_type]):
+            reasons.append(f"{flow_log.id} records only {flow_log.traffic_type} traffic")
     if not vpc_logs:
         head = f"{where} has no VPC-level flow log"
     else:

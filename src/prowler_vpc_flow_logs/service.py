@@ -69,6 +69,7 @@ class RegionData:
         self.vpcs_error: ReadError | None = None
         self.flow_logs_error: ReadError | None = None
         self.in_use_error: ReadError | None = None
+        self.subnets_error: ReadError | None = None  # subnet-level logs could not be placed
 
 
 class FlowLogs(AWSService):
@@ -113,7 +114,7 @@ class FlowLogs(AWSService):
             logger.error(f"{region} -- {data.flow_logs_error.describe()}")
             raw_logs = []
         eni_vpc = self._eni_vpcs(regional_client, data, raw_logs)
-        subnet_vpc = self._subnet_vpcs(regional_client, raw_logs)
+        subnet_vpc = self._subnet_vpcs(regional_client, data, raw_logs)
         for raw in raw_logs:
             flow_log = self._flow_log(raw, region, eni_vpc, subnet_vpc)
             if flow_log.vpc_id in data.vpcs:
@@ -162,7 +163,7 @@ class FlowLogs(AWSService):
         data.in_use = set(eni_vpc.values())
         return eni_vpc
 
-    def _subnet_vpcs(self, client, raw_logs: list[dict]) -> dict[str, str]:
+    def _subnet_vpcs(self, client, data: RegionData, raw_logs: list[dict]) -> dict[str, str]:
         """Subnet id -> VPC id, listed only when subnet-level logs exist."""
         if not any(r.get("ResourceId", "").startswith("subnet-") for r in raw_logs):
             return {}
@@ -175,9 +176,8 @@ class FlowLogs(AWSService):
                 for subnet in page["Subnets"]
             }
         except (ClientError, BotoCoreError) as error:
-            logger.error(
-                f"{client.region} -- {read_error('ec2:DescribeSubnets', client.region, error).describe()}"
-            )
+            data.subnets_error = read_error("ec2:DescribeSubnets", client.region, error)
+            logger.error(f"{client.region} -- {data.subnets_error.describe()}")
             return {}
 
     def _flow_log(

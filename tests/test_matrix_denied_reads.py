@@ -1,0 +1,124 @@
+"""Matrix, denied reads: moto enforcing IAM, the scanner denied each read action in turn.
+
+A row per action of the check's IAM policy. The findings that depend on the denied read are
+never PASS, never say "disabled" or "not enabled", and name the failed call and the IAM action;
+every other finding keeps the verdict it has with the full policy. The shipped policy is enough.
+(The same promise through the real `prowler` command: tests/test_e2e_prowler.py.)
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib.resources import files
+
+import boto3
+import pytest
+from moto.core.authorization import enable_iam_authentication
+
+from devtools.estate import EXPECTED, REGION_A, REGION_B
+from devtools.provider import aws_provider
+from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.service import FlowLogs
+
+POLICY = json.loads(files("prowler_vpc_flow_logs").joinpath("iam/check-policy.json").read_text())
+ACTIONS = [a for s in POLICY["Statement"] for a in s["Action"]]
+REPORTED = {name for name, (_, verdict, _) in EXPECTED.items() if verdict is not None}
+NOT_SHARED = REPORTED - {"shared-from-other-account"}  # MANUAL: decided by the owner, not read
+
+# action denied -> (estate cases whose finding hangs on that read, words those findings say)
+ROWS: dict[str, tuple[set[str], str]] = {
+    # no VPC can be listed: one finding per region instead (asserted below)
+    "ec2:DescribeVpcs": (set(), "ec2:DescribeVpcs failed in"),
+    "ec2:DescribeFlowLogs": (NOT_SHARED, "could not be audited: ec2:DescribeFlowLogs failed in"),
+    # "in use" cannot be decided: the unused VPC is reported too, and says why
+    "ec2:DescribeNetworkInterfaces": ({"unused-no-flow-logs"}, "ec2:DescribeNetworkInterfaces failed in"),
+    # subnet-level logs cannot be placed; they never count, so only the note changes
+    "ec2:DescribeSubnets": ({"subnet-level-only"}, "ec2:DescribeSubnets failed in"),
+    "logs:DescribeLogGroups": (
+        {"all-to-log-group", "log-group-deleted", "eu-reject-to-missing-group"},
+        "logs:DescribeLogGroups failed (",
+    ),
+    "s3:ListBucket": (
+        {"reject-to-bucket", "accept-plus-reject", "bucket-deleted", "eu-all-to-bucket"},
+        "s3:ListBucket failed",
+    ),
+    "firehose:DescribeDeliveryStream": ({"all-to-firehose"}, "firehose:DescribeDeliveryStream failed"),
+}
+
+# moto quirk: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
+# authorizes HeadBucket with s3:ListBucket). The tests treat the two as one; the shipped policy
+# has only the real action.
+MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket"}
+
+
+def for_moto(policy: dict) -> dict:
+    policy = copy.deepcopy(policy)
+    for statement in policy["Statement"]:
+        statement["Action"] += [MOTO_ALIASES[a] for a in statement["Action"] if a in MOTO_ALIASES]
+    return policy
+
+
+def denying(action: str) -> dict:
+    """The shipped policy plus an explicit Deny of one action."""
+    policy = copy.deepcopy(POLICY)
+    policy["Statement"].append({"Effect": "Deny", "Action": [action], "Resource": "*"})
+    return policy
+
+
+def limited_provider(policy: dict):
+    """A provider whose credentials belong to a user holding exactly ``policy``."""
+    iam = boto3.client("iam", region_name=REGION_A)
+    iam.create_user(UserName="scanner")
+    iam.put_user_policy(UserName="scanner", PolicyName="check", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="scanner")["AccessKey"]
+    provider = aws_provider({REGION_A, REGION_B})
+    provider.session.current_session = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    return provider
+
+
+def scan_as(policy: dict) -> dict:
+    """VPC id (or region, for a region-level finding) -> verdict, moto enforcing IAM."""
+    provider = limited_provider(for_moto(policy))
+    with enable_iam_authentication():
+        service = FlowLogs(provider)
+    return {(vpc.id if vpc else region): v for region, vpc, v in verdicts(service)}
+
+
+def test_the_shipped_policy_is_enough(estate):
+    result = scan_as(POLICY)
+    assert {k: v.status for k, v in result.items()} == estate.expected("REJECT")
+    assert [v.status_extended for v in result.values() if " failed " in v.status_extended] == []
+
+
+def test_every_action_of_the_policy_has_a_row():
+    assert sorted(ROWS) == sorted(ACTIONS)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_denied_read(estate, action):
+    affected, words = ROWS[action]
+    result = scan_as(denying(action))
+    for verdict in result.values():
+        text = verdict.status_extended.lower()
+        assert "disabled" not in text and "not enabled" not in text, verdict.status_extended
+    if action == "ec2:DescribeVpcs":
+        assert set(result) == {REGION_A, REGION_B}
+        for region in (REGION_A, REGION_B):
+            assert result[region].status == "FAIL" and result[region].unreadable
+            assert f"The VPCs in {region} could not be audited: {words} {region}" in result[region].status_extended
+            assert f"allowed {action}" in result[region].status_extended
+        return
+    expected = estate.expected("REJECT", scan_unused=action == "ec2:DescribeNetworkInterfaces")
+    for name in REPORTED | affected:
+        verdict = result[estate.vpcs[name]]
+        if name in affected:
+            assert verdict.status != "PASS", (name, verdict.status_extended)
+            assert words in verdict.status_extended, (name, verdict.status_extended)
+            assert f"allowed {action}" in verdict.status_extended, (name, verdict.status_extended)
+        else:  # what could be read is reported exactly as with the full policy
+            assert verdict.status == expected[estate.vpcs[name]], (name, verdict.status_extended)
+    if action == "ec2:DescribeFlowLogs":
+        assert all(result[estate.vpcs[n]].unreadable for n in affected)
