@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
+from moto.core.authorization import enable_iam_authentication
 
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs, seed_policy_estate
 from devtools.moto_server import MotoServer
@@ -54,6 +56,41 @@ def test_default_policy_with_mutelist(world, tmp_path):
     assert found[estate.vpcs["all-to-log-group"]]["resources"][0]["type"] == "AwsEc2Vpc"
     assert found[estate.vpcs["eu-all-to-bucket"]]["resources"][0]["region"] == REGION_B
     assert all(f["metadata"]["event_code"] == "vpc_flow_logs_enabled" for f in run.findings)
+
+
+def test_denied_read_through_prowler(world, tmp_path):
+    """Matrix row "denied reads" through the CLI: moto enforces IAM; logs:DescribeLogGroups denied."""
+    server, estate, _ = world
+    iam = server.client("iam")
+    allow_all_but = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ],
+    }
+    iam.create_user(UserName="denied-scanner")
+    iam.put_user_policy(UserName="denied-scanner", PolicyName="p", PolicyDocument=json.dumps(allow_all_but))
+    key = iam.create_access_key(UserName="denied-scanner")["AccessKey"]
+    env = server.env(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    with enable_iam_authentication():
+        run = run_prowler(["--checks", "vpc_flow_logs_enabled", *REGIONS], env, tmp_path, "denied")
+    assert run.findings, run.output[-3000:]
+    expected = estate.expected("REJECT")
+    affected = {estate.vpcs[n] for n in ("all-to-log-group", "log-group-deleted", "eu-reject-to-missing-group")}
+    found = run.by_resource()
+    for vpc_id, finding in found.items():
+        text = finding["status_detail"]
+        assert "disabled" not in text.lower() and "not enabled" not in text.lower(), text
+        if vpc_id in affected:
+            assert finding["status_code"] == "FAIL", text
+            assert "logs:DescribeLogGroups failed" in text and "allowed logs:DescribeLogGroups" in text, text
+        else:
+            assert finding["status_code"] == expected[vpc_id], text
+    assert set(found) == set(expected)
+    # these two hang on the look-up (the third already fails on its delivery error)
+    for name in ("all-to-log-group", "log-group-deleted"):
+        assert "could not be audited" in found[estate.vpcs[name]]["status_detail"]
 
 
 def test_all_policy_from_config_file_and_unused_vpcs(world, tmp_path):
