@@ -78,10 +78,15 @@ def build_provider(
 
 
 def session_for(profile: str | None = None) -> boto3.session.Session:
+    """A session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
+    from prowler.providers.aws.config import get_default_session_config
+
     try:
-        return boto3.session.Session(profile_name=profile)
+        session = boto3.session.Session(profile_name=profile)
     except BotoCoreError as error:
         raise RemediationError(f"cannot use profile '{profile}': {error}") from error
+    session._session.set_default_client_config(get_default_session_config())
+    return session
 
 
 def _waiter_model(count: int, delay: int, max_attempts: int) -> WaiterModel:

@@ -19,6 +19,7 @@ THROTTLING_CODES = frozenset({
     "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
     "SlowDown", "BandwidthLimitExceeded", "ProvisionedThroughputExceededException",
     "LimitExceededException", "EC2ThrottledException", "PriorRequestNotComplete",
+    "503",  # S3 HEAD answers have no body: a SlowDown reaches botocore as its status only
 })
 
 
