@@ -84,6 +84,26 @@ def _emit(args: argparse.Namespace, model, text: str) -> None:
     print(model.model_dump_json(indent=2) if args.output == "json" else text)
 
 
+def _prowler_config(path: str) -> dict:
+    """The AWS section of a Prowler config file, refused when unreadable or when our knob is invalid."""
+    import yaml
+    from prowler.config.config import load_and_validate_config_file
+
+    from prowler_vpc_flow_logs.service import config_problem
+
+    if not Path(path).is_file():
+        raise RemediationError(f"--config-file {path} does not exist")
+    try:
+        yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise RemediationError(f"--config-file {path} is not a YAML file: {str(error).splitlines()[0]}") from error
+    audit_config = load_and_validate_config_file("aws", path)
+    problem = config_problem(audit_config)
+    if problem:
+        raise RemediationError(f"{problem} ({path}); correct it, then run the fix again")
+    return audit_config
+
+
 def _fix(args: argparse.Namespace) -> int:
     settings = settings_from({
         "log_destination_type": args.log_destination_type,
@@ -99,13 +119,7 @@ def _fix(args: argparse.Namespace) -> int:
     if args.dry_run and args.yes:
         raise RemediationError("conflicting flags: --dry-run changes nothing, so --yes has no meaning with it")
     targets = from_flags(args.region or [], args.vpc_id or [], args.from_findings)
-    audit_config = None
-    if args.config_file:
-        from prowler.config.config import load_and_validate_config_file
-
-        if not Path(args.config_file).is_file():
-            raise RemediationError(f"--config-file {args.config_file} does not exist")
-        audit_config = load_and_validate_config_file("aws", args.config_file)
+    audit_config = _prowler_config(args.config_file) if args.config_file else None
     plan, clients = plan_fix(targets, settings, args.profile, audit_config)
     out = sys.stderr if args.output == "json" else sys.stdout
     print(plan_text(plan), file=out)

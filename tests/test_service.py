@@ -92,3 +92,10 @@ def test_describe_flow_logs_denied_never_passes_nor_says_disabled(estate):
 def test_config_knob(value, expected):
     config = {} if value is None else {"vpc_flow_logs_required_traffic_type": value}
     assert required_traffic_type(config) == expected
+
+
+def test_invalid_config_value_uses_all_and_every_finding_says_why(estate):
+    result = scan(audit_config={"vpc_flow_logs_required_traffic_type": "bogus"})
+    assert result[estate.vpcs["reject-to-bucket"]].status == "FAIL"  # ALL, the strictest
+    for verdict in result.values():
+        assert "ALL traffic is required because vpc_flow_logs_required_traffic_type is 'bogus'" in verdict.status_extended

@@ -16,6 +16,8 @@ def verdict_for(service: FlowLogs, region: str, vpc: Vpc) -> Verdict:
     verdict = evaluate(
         vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors
     )
+    if service.policy.note:
+        verdict.status_extended += f" ({service.policy.note}.)"
     if data.subnets_error is not None and verdict.status == "FAIL" and not verdict.unreadable:
         verdict.status_extended += (
             " (Subnet-level flow logs in this region could not be matched to their VPCs, which "

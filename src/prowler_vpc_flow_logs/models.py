@@ -117,6 +117,7 @@ class Policy(BaseModel):
 
     required_traffic_type: TrafficType = "REJECT"
     audited_account: str
+    note: str = ""  # said in every finding, e.g. why the configured value was not used
 
 
 class Verdict(BaseModel):

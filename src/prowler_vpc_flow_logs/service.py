@@ -47,16 +47,21 @@ def read_error(action: str, region: str, error: Exception) -> ReadError:
     )
 
 
+def config_problem(audit_config: dict | None) -> str | None:
+    """What is wrong with the policy knob in Prowler's config, or None when it is fine or unset."""
+    raw = (audit_config or {}).get(CONFIG_KEY)
+    if raw is None or str(raw).upper() in ALLOWED_TRAFFIC_TYPES:
+        return None
+    return f"{CONFIG_KEY} is {raw!r} in the Prowler config file; it must be one of {', '.join(ALLOWED_TRAFFIC_TYPES)}"
+
+
 def required_traffic_type(audit_config: dict | None) -> str:
-    """The policy knob from Prowler's config file, validated (default REJECT)."""
-    value = str((audit_config or {}).get(CONFIG_KEY, "REJECT")).upper()
-    if value not in ALLOWED_TRAFFIC_TYPES:
-        logger.error(
-            f"{CONFIG_KEY}: '{value}' is not one of {', '.join(ALLOWED_TRAFFIC_TYPES)}; "
-            "using ALL, the strictest setting"
-        )
+    """The policy knob from Prowler's config file (default REJECT; ALL, the strictest, when invalid)."""
+    problem = config_problem(audit_config)
+    if problem:
+        logger.error(f"{problem}; using ALL, the strictest setting")
         return "ALL"
-    return value
+    return str((audit_config or {}).get(CONFIG_KEY, "REJECT")).upper()
 
 
 class RegionData:
@@ -77,9 +82,11 @@ class FlowLogs(AWSService):
 
     def __init__(self, provider) -> None:
         super().__init__("ec2", provider)
+        problem = config_problem(self.audit_config)
         self.policy = Policy(
             required_traffic_type=required_traffic_type(self.audit_config),
             audited_account=self.audited_account,
+            note=f"ALL traffic is required because {problem}" if problem else "",
         )
         self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
         self.regions: dict[str, RegionData] = {}

@@ -1,4 +1,5 @@
-"""Bad input: one clear message, a non-zero exit and no AWS write (moto's state is compared)."""
+"""Matrix, bad input: every `vpc-flow-logs` subcommand refuses bad input with one clear message,
+a non-zero exit and no traceback, and changes nothing in AWS (moto's state is compared)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,53 @@ CASES = {
     "from-tags-without-region": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--from-tags", "--yes"], "--from-tags needs the regions"),
     "from-tags-unknown-region": (lambda e: ["backout", "vfl-20250101T000000Z-abcdef", "--from-tags", "--region", "xx-east-9"], "unknown region(s): xx-east-9"),
 }
+
+
+CONFIGS = {
+    "config-value-malformed": ("aws:\n  vpc_flow_logs_required_traffic_type: EVERYTHING\n", "vpc_flow_logs_required_traffic_type is 'EVERYTHING' in the Prowler config file; it must be one of ALL, ACCEPT, REJECT"),
+    "config-value-not-a-string": ("aws:\n  vpc_flow_logs_required_traffic_type: [ALL]\n", "vpc_flow_logs_required_traffic_type is ['ALL']"),
+    "config-not-yaml": ("aws: [unclosed\n", "is not a YAML file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIGS))
+def test_bad_prowler_config_file(case, small, capsys, tmp_path):
+    content, words = CONFIGS[case]
+    config = tmp_path / "config.yaml"
+    config.write_text(content)
+    refused(capsys, ["fix", *BOTH, *CWL, "--config-file", str(config)], words)
+
+
+def test_missing_prowler_config_file(small, capsys, tmp_path):
+    refused(capsys, ["fix", *BOTH, *CWL, "--config-file", str(tmp_path / "none.yaml")], "does not exist")
+
+
+# usage errors argparse catches: one line naming the problem, exit 2
+USAGE = {
+    "unknown-subcommand": (["bogus"], "invalid choice: 'bogus'"),
+    "no-subcommand": ([], "the following arguments are required: COMMAND"),
+    "install-unknown-flag": (["install", "--yes"], "unrecognized arguments: --yes"),
+    "status-extra-argument": (["status", "now"], "unrecognized arguments: now"),
+    "runs-bad-output": (["runs", "--output", "xml"], "argument --output: invalid choice: 'xml'"),
+    "fix-bad-traffic-type": (["fix", *BOTH, *CWL, "--traffic-type", "EVERYTHING"], "argument --traffic-type: invalid choice"),
+    "fix-bad-aggregation": (["fix", *BOTH, *CWL, "--max-aggregation-interval", "61"], "argument --max-aggregation-interval: invalid choice: 61"),
+    "fix-bad-destination-type": (["fix", *BOTH, "--log-destination-type", "kinesis"], "argument --log-destination-type: invalid choice"),
+    "fix-retention-not-a-number": (["fix", *BOTH, *CWL[:-1], "thirty"], "argument --retention-in-days: invalid int value: 'thirty'"),
+    "backout-without-run": (["backout", "--yes"], "the following arguments are required: RUN_ID"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(USAGE))
+def test_usage_error(case, small, capsys):
+    argv, words = USAGE[case]
+    before = snapshot()
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ": error: " in err and words in err, err
+    assert "Traceback" not in err
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
