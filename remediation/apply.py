@@ -26,6 +26,7 @@ from .models import (
     RunFinished,
     RunStarted,
 )
+from .validate import bucket_name
 
 ClientFor = Callable[[str, str], object]
 Progress = Callable[[int, int, str], None]
@@ -103,23 +104,59 @@ def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_fo
     return failed
 
 
+def destination_gone(settings: FixSettings, region: str, client_for: ClientFor) -> str | None:
+    """Re-read the destination just before the first create in a region: why it is gone, or None.
+
+    The plan checked it, but a confirmation can take minutes. A read that fails leaves the
+    plan's answer standing (CreateFlowLogs will say if it must).
+    """
+    try:
+        if settings.log_destination_type == "s3":
+            bucket = bucket_name(settings.log_destination or "")
+            try:
+                client_for("s3", region).head_bucket(Bucket=bucket)
+            except ClientError as error:
+                if error_code(error) in {"404", "NoSuchBucket", "NotFound"}:
+                    return f"S3 bucket '{bucket}' no longer exists (it was deleted after the plan)"
+            return None
+        name = settings.log_group_name or ""
+        pages = client_for("logs", region).get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name)
+        if any(g["logGroupName"] == name for page in pages for g in page["logGroups"]):
+            return None
+        return f"log group '{name}' no longer exists in {region} (it was deleted after the plan)"
+    except (ClientError, BotoCoreError):
+        return None
+
+
+def _refuse(fix: PlannedFix, why: str, ledger: Ledger) -> Failed:
+    ledger.append(CreateFailed(time=now(), region=fix.region, vpc_id=fix.vpc_id, code="DestinationGone", message=why))
+    return Failed(vpc_id=fix.vpc_id, region=fix.region, code="DestinationGone", message=why)
+
+
 def apply(
     plan: Plan,
     ledger: Ledger,
     client_for: ClientFor,
     progress: Progress | None = None,
-    wait: tuple[int, int] = (5, 60),
+    wait: tuple[int, int] | None = (5, 60),
     finish: bool = True,
 ) -> FixResult:
-    """Create the planned flow logs one VPC at a time, recording each before the next call."""
+    """Create the planned flow logs one VPC at a time, recording each before the next call.
+
+    ``wait`` is the (delay, attempts) of the wait until they are ACTIVE; None skips it.
+    """
     result = FixResult(
         run_id=ledger.path.stem, account=plan.account, regions=plan.regions,
         skipped=plan.skipped, warnings=list(plan.warnings),
     )
     _create_log_groups(plan, ledger, client_for, result)
     total = len(plan.fixes)
+    gone: dict[str, str | None] = {}
     for index, fix in enumerate(plan.fixes, start=1):
-        outcome = create_one(fix, plan.settings, ledger, client_for)
+        if fix.region not in gone:
+            gone[fix.region] = destination_gone(plan.settings, fix.region, client_for)
+        why = gone[fix.region]
+        outcome = _refuse(fix, why, ledger) if why else create_one(fix, plan.settings, ledger, client_for)
         if isinstance(outcome, Created):
             result.created.append(outcome)
             text = f"created {outcome.flow_log_id} for {fix.label} in {fix.region}"
@@ -133,7 +170,7 @@ def apply(
     by_region: dict[str, list[str]] = {}
     for created in result.created:
         by_region.setdefault(created.region, []).append(created.flow_log_id)
-    for region, ids in sorted(by_region.items()):
+    for region, ids in sorted(by_region.items()) if wait else ():
         problems = wait_active(client_for("ec2", region), ids, *wait)
         result.not_active.extend(f"{i}: {why}" for i, why in problems.items())
     return result

@@ -17,6 +17,8 @@ from .run import plan_fix, run_backout, run_fix
 from .targets import from_flags
 from .validate import settings_from
 
+WAIT_DELAY = 5  # seconds between two looks at the new flow logs' status
+
 
 def _ask(question: str) -> bool:
     print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
@@ -118,6 +120,8 @@ def _fix(args: argparse.Namespace) -> int:
     })
     if args.dry_run and args.yes:
         raise RemediationError("conflicting flags: --dry-run changes nothing, so --yes has no meaning with it")
+    if args.wait < 0:
+        raise RemediationError(f"--wait {args.wait}: give the seconds to wait, 0 or more")
     targets = from_flags(args.region or [], args.vpc_id or [], args.from_findings)
     audit_config = _prowler_config(args.config_file) if args.config_file else None
     plan, clients = plan_fix(targets, settings, args.profile, audit_config)
@@ -128,7 +132,8 @@ def _fix(args: argparse.Namespace) -> int:
         print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
 
     confirm = None if args.yes else (lambda p: _ask(f"Create {len(p.fixes)} flow log(s)?"))
-    result = run_fix(plan, clients, _state(args), args.dry_run, confirm, progress)
+    wait = (WAIT_DELAY, -(-args.wait // WAIT_DELAY)) if args.wait else None
+    result = run_fix(plan, clients, _state(args), args.dry_run, confirm, progress, wait)
     _emit(args, result, fix_text(result))
     return FAILED if result.failed or result.not_active or result.unreadable else 0
 
@@ -207,6 +212,7 @@ def register(subparsers) -> None:
     fix.add_argument("--create-log-group", action="store_true", help="create the log group where it is missing")
     fix.add_argument("--retention-in-days", type=int, metavar="N", help="retention of a created log group")
     fix.add_argument("--config-file", metavar="FILE", help="Prowler config file (for vpc_flow_logs_required_traffic_type)")
+    fix.add_argument("--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the new flow logs to be ACTIVE (default 300; 0: do not wait)")
     fix.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     fix.add_argument("--yes", action="store_true", help="do not ask before creating")
     fix.add_argument("--profile", metavar="P")

@@ -48,7 +48,7 @@ def run_fix(
     dry_run: bool = False,
     confirm: Callable[[Plan], bool] | None = None,
     progress: Progress | None = None,
-    wait: tuple[int, int] = (5, 60),
+    wait: tuple[int, int] | None = (5, 60),
 ) -> FixResult:
     """Apply a validated plan (unless dry run or nothing to do), recording a run."""
     if dry_run or not plan.fixes:

@@ -67,6 +67,7 @@ CASES = {
     "conflict-s3-with-log-group": (lambda e: ["fix", *BOTH, *S3, "--log-group-name", "/g"], "conflicting flags: --log-group-name"),
     "conflict-findings-with-vpc": (lambda e: ["fix", "--from-findings", "x.json", "--vpc-id", e.vpcs["no-flow-logs"], *CWL], "conflicting flags: --from-findings"),
     "conflict-retention-without-create": (lambda e: ["fix", *BOTH, *CWL[:6], "--retention-in-days", "30"], "conflicting flags: --retention-in-days"),
+    "negative-wait": (lambda e: ["fix", *BOTH, *CWL, "--wait", "-1"], "--wait -1: give the seconds to wait"),
     "conflict-dry-run-yes": (lambda e: ["fix", *BOTH, *CWL, "--dry-run", "--yes"], "conflicting flags: --dry-run"),
     "conflict-cwl-with-bucket": (lambda e: ["fix", *BOTH, *CWL, "--log-destination", "arn:aws:s3:::b"], "conflicting flags: --log-destination"),
     "no-destination-type": (lambda e: ["fix", *BOTH], "--log-destination-type is required"),
