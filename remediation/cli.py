@@ -72,7 +72,8 @@ def backout_text(result: BackoutResult) -> str:
     lines = [f"Backout of {result.run_id}{' (dry run: nothing was changed)' if result.dry_run else ''}"]
     lines += [f"  {verb} {c.flow_log_id} ({c.vpc_id} in {c.region})" for c in result.deleted]
     lines += [f"  refused {i}: {why}" for i, why in sorted(result.refused.items())]
-    lines += [f"  already gone: {i}" for i in result.gone]
+    lines += [f"  already gone: {i} (deleted outside this backout)" for i in result.gone]
+    lines += [f"  kept {i} on {vpc}: not created by this run" for i, vpc in sorted(result.others.items())]
     lines += [f"  kept log group {g} (created by the run; it may hold flow log records)" for g in result.kept_log_groups]
     lines.append(f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone.")
     return "\n".join(lines)

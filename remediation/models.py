@@ -164,6 +164,7 @@ class BackoutResult(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)
     gone: list[str] = Field(default_factory=list)
     kept_log_groups: list[str] = Field(default_factory=list)
+    others: dict[str, str] = Field(default_factory=dict)  # flow log id -> VPC: not the run's, kept
 
 
 class RunSummary(BaseModel):

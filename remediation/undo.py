@@ -21,6 +21,7 @@ from .models import (
 
 ClientFor = Callable[[str, str], object]
 BATCH = 1000
+FILTER_VALUES = 200  # values per DescribeFlowLogs filter
 
 
 def _tagged(client, run_id: str) -> list[dict]:
@@ -80,6 +81,21 @@ def candidates(
     return ledger, found, log_groups
 
 
+def _others(client, created: list[Created]) -> dict[str, str]:
+    """Flow logs on the run's VPCs that the run did not create (kept, and said): id -> VPC id."""
+    ours = {c.flow_log_id for c in created}
+    vpc_ids = sorted({c.vpc_id for c in created if c.vpc_id})
+    others: dict[str, str] = {}
+    for start in range(0, len(vpc_ids), FILTER_VALUES):
+        pages = client.get_paginator("describe_flow_logs").paginate(
+            Filters=[{"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}]
+        )
+        for fl in (fl for page in pages for fl in page["FlowLogs"]):
+            if fl["FlowLogId"] not in ours:
+                others[fl["FlowLogId"]] = fl.get("ResourceId", "")
+    return others
+
+
 def _delete(client, ids: list[str]) -> dict[str, str]:
     """Delete; id -> why for the ones AWS refused."""
     refused: dict[str, str] = {}
@@ -120,6 +136,7 @@ def backout(
         client = client_for("ec2", region)
         try:
             current = _describe(client, [c.flow_log_id for c in items])
+            result.others.update(_others(client, items))
         except (ClientError, BotoCoreError) as error:
             raise RemediationError(f"cannot read flow logs in {region}: {error_message(error)}", FAILED) from error
         for created in items:
