@@ -187,6 +187,42 @@ def _was_installed(install: ProwlerInstall) -> bool:
         return False
 
 
+def _markers_of(install: ProwlerInstall) -> list[dict]:
+    """Activation records of every Prowler version that lived in this folder, oldest first."""
+    found = []
+    for path in sorted((state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime):
+        try:
+            marker = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if marker.get("prowler_dir") == str(install.package_dir):
+            found.append(marker)
+    return found
+
+
+def lost_activation(install: ProwlerInstall) -> str | None:
+    """Why our check is not active although it was installed (pip reinstalled or upgraded Prowler)."""
+    if active_check(install) == "ours":
+        return None
+    if install.marker.is_file() and not _was_installed(install):
+        return None  # uninstalled on purpose
+    earlier = [m for m in _markers_of(install) if m.get("installed")]
+    if not earlier:
+        return None
+    last = earlier[-1].get("prowler_version")
+    if last == install.version:
+        what = f"Prowler {install.version} was reinstalled after `vpc-flow-logs install`"
+    else:
+        what = f"Prowler was upgraded from {last} to {install.version} after `vpc-flow-logs install`"
+    if Version(install.version) not in SUPPORTED_PROWLER:
+        return (
+            f"{what}, which replaced our check; this plug-in supports Prowler {SUPPORTED_PROWLER}: "
+            f"install a supported Prowler (pip install 'prowler{SUPPORTED_PROWLER}') and run "
+            "`vpc-flow-logs install`, or upgrade prowler-vpc-flow-logs"
+        )
+    return f"{what}, which replaced our check: run `vpc-flow-logs install` to activate it again"
+
+
 def _backup_builtin(install: ProwlerInstall, files: dict[str, bytes]) -> None:
     if not matches_record(files, install.record):
         raise ActivationError(
@@ -271,6 +307,9 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
 
 def uninstall_check(install: ProwlerInstall) -> str:
     """Put Prowler's built-in check back and verify it against RECORD."""
+    if active_check(install) == "built-in":
+        _save_marker(install, installed=False)
+        return f"nothing to do: Prowler {install.version} already runs its built-in {CHECK_ID}"
     files = _builtin_files(install)
     _write_files(install.check_dir, files)
     if not matches_record(_present_files(install.check_dir), install.record):

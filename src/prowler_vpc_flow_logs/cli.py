@@ -13,6 +13,7 @@ from prowler_vpc_flow_logs.activation import (
     active_check,
     find_prowler,
     install_check,
+    lost_activation,
     uninstall_check,
 )
 from prowler_vpc_flow_logs.remediation.cli import register as register_remediation
@@ -45,6 +46,9 @@ def _status(args: argparse.Namespace) -> int:
         "modified": "a modified check that is neither ours nor the built-in (run `vpc-flow-logs install --force`)",
     }
     print(f"{CHECK_ID}: {labels[state]}")
+    lost = lost_activation(install)
+    if lost:
+        print(f"WARNING: {lost}")
     backup = "yes" if install.backup_dir.is_dir() else "no"
     print(f"built-in backup: {backup} ({install.backup_dir})")
     return 0 if state == "ours" else 1

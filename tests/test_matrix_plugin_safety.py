@@ -1,4 +1,8 @@
-"""install / uninstall / status against a Prowler tree laid out in a temporary folder."""
+"""Matrix, plug-in safety: install, uninstall and status never leave Prowler without a working check.
+
+Against a Prowler tree laid out in a temporary folder (its RECORD computed like pip's). The
+`prowler -x` row and the byte-for-byte uninstall of the real Prowler are in test_e2e_prowler.py.
+"""
 
 from __future__ import annotations
 
@@ -152,3 +156,74 @@ def test_cli_bad_subcommand(argv, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("vpc-flow-logs: error:")
     assert "--help" in err and "Traceback" not in err
+
+
+def pip_rewrites_builtin(install: ProwlerInstall) -> None:
+    """What `pip install --force-reinstall prowler` (or an upgrade) does to the check folder."""
+    for name, data in BUILTIN.items():
+        (install.check_dir / name).write_bytes(data)
+    for extra in set(files(install.check_dir)) - set(BUILTIN):
+        (install.check_dir / extra).unlink()
+
+
+def status(install: ProwlerInstall, capsys) -> tuple[int, str]:
+    with mock.patch.object(cli, "find_prowler", return_value=install):
+        code = cli.main(["status"])
+    return code, capsys.readouterr().out
+
+
+def test_install_twice_is_harmless(tmp_path):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    backup = files(install.backup_dir)
+    install_check(install)
+    assert files(install.check_dir) == files(OUR_CHECK_DIR)
+    assert files(install.backup_dir) == backup and matches_record(backup, install.record)
+
+
+def test_uninstall_without_install_is_harmless(tmp_path):
+    install = fake_prowler(tmp_path)
+    with mock.patch.object(activation.subprocess, "run", side_effect=AssertionError("no download")):
+        assert "nothing to do" in uninstall_check(install)
+    assert files(install.check_dir) == BUILTIN and active_check(install) == "built-in"
+
+
+def test_status_detects_prowler_reinstalled_over_the_plugin(tmp_path, capsys):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    pip_rewrites_builtin(install)
+    code, out = status(install, capsys)
+    assert code == 1
+    assert (
+        "WARNING: Prowler 5.46.0 was reinstalled after `vpc-flow-logs install`, which replaced "
+        "our check: run `vpc-flow-logs install` to activate it again"
+    ) in out
+    install_check(install)  # the instruction works
+    code, out = status(install, capsys)
+    assert code == 0 and "WARNING" not in out
+
+
+@pytest.mark.parametrize(
+    "new_version, words",
+    [
+        ("5.46.1", "run `vpc-flow-logs install` to activate it again"),
+        ("5.47.0", f"this plug-in supports Prowler {activation.SUPPORTED_PROWLER}: install a supported Prowler"),
+    ],
+)
+def test_status_detects_prowler_upgraded_over_the_plugin(tmp_path, capsys, new_version, words):
+    install_check(fake_prowler(tmp_path))
+    upgraded = ProwlerInstall(version=new_version, package_dir=tmp_path / "site-packages" / "prowler",
+                              record={n: activation._sha256(d) for n, d in BUILTIN.items()})
+    pip_rewrites_builtin(upgraded)
+    code, out = status(upgraded, capsys)
+    assert code == 1
+    assert f"WARNING: Prowler was upgraded from 5.46.0 to {new_version} after `vpc-flow-logs install`" in out
+    assert words in out
+
+
+def test_status_says_nothing_after_a_deliberate_uninstall(tmp_path, capsys):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    uninstall_check(install)
+    code, out = status(install, capsys)
+    assert code == 1 and "WARNING" not in out and "Prowler's built-in check" in out
