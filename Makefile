@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.deps-installed
 PROWLER := prowler==5.46.0
 
-.PHONY: test demo bench lint plugin
+.PHONY: test demo bench lint plugin mutants
 
 # Prowler (about 2.4 GB) and the test tools, pinned together by constraints.txt; paid once per machine.
 $(STAMP): constraints.txt pyproject.toml
@@ -29,3 +29,7 @@ demo: plugin
 
 bench: plugin
 	$(PY) -m devtools.bench $(BENCH_ARGS)
+
+# Break each promise of the fault matrix in the installed plug-in; every mutant must be caught.
+mutants: plugin
+	$(PY) -m devtools.mutants $(MUTANTS)

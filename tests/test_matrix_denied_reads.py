@@ -20,6 +20,7 @@ from devtools.estate import EXPECTED, REGION_A, REGION_B
 from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs
+from tests.conftest import for_moto
 
 POLICY = json.loads(files("prowler_vpc_flow_logs").joinpath("iam/check-policy.json").read_text())
 ACTIONS = [a for s in POLICY["Statement"] for a in s["Action"]]
@@ -45,19 +46,6 @@ ROWS: dict[str, tuple[set[str], str]] = {
     ),
     "firehose:DescribeDeliveryStream": ({"all-to-firehose"}, "firehose:DescribeDeliveryStream failed"),
 }
-
-# moto quirk: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
-# authorizes HeadBucket with s3:ListBucket). The tests treat the two as one; the shipped policy
-# has only the real action.
-MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket"}
-
-
-def for_moto(policy: dict) -> dict:
-    policy = copy.deepcopy(policy)
-    for statement in policy["Statement"]:
-        statement["Action"] += [MOTO_ALIASES[a] for a in statement["Action"] if a in MOTO_ALIASES]
-    return policy
-
 
 def denying(action: str) -> dict:
     """The shipped policy plus an explicit Deny of one action."""

@@ -1,0 +1,104 @@
+"""Break each promise of the fault matrix on purpose and check that the matrix notices.
+
+For each mutant: change one line of the *installed* plug-in (the tests import it from the
+virtual environment), run the matrix tests named for it, expect them to fail, restore the file.
+Usage: python -m devtools.mutants [NAME ...]   (exit 1 if any mutant survives)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import prowler_vpc_flow_logs
+
+PACKAGE = Path(prowler_vpc_flow_logs.__file__).parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str  # relative to the installed package
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTANTS = (
+    Mutant("describe-flow-logs-denied-reads-as-no-flow-logs", "service.py",
+           'data.flow_logs_error = read_error("ec2:DescribeFlowLogs", region, error)',
+           "data.flow_logs_error = None", ("tests/test_matrix_denied_reads.py",)),
+    Mutant("failed-probe-counts-as-usable", "destinations.py",
+           'return DestinationState(status="error", detail=f"{action} failed ({code}); {advice(action, code)}")',
+           'return DestinationState(status="unverifiable", detail=f"{action} failed ({code})")',
+           ("tests/test_matrix_denied_reads.py",)),
+    Mutant("head-bucket-403-means-exists", "destinations.py",
+           'return DestinationState(status="error", detail=S3_FORBIDDEN)',
+           'return DestinationState(status="exists")', ("tests/test_matrix_denied_reads.py",)),
+    Mutant("throttling-advice-dropped", "models.py", "if code in THROTTLING_CODES:", "if False:",
+           ("tests/test_matrix_throttling.py",)),
+    Mutant("backout-session-without-prowlers-retries", "remediation/aws.py",
+           "session._session.set_default_client_config(get_default_session_config())", "pass",
+           ("tests/test_matrix_throttling.py::test_retries_are_configured_once_for_the_check_the_fix_and_the_backout",)),
+    Mutant("created-flow-log-not-recorded", "remediation/apply.py",
+           "ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))",
+           "pass", ("tests/test_matrix_fix_faults.py",)),
+    Mutant("destination-not-read-again-before-apply", "remediation/apply.py",
+           "gone[fix.region] = destination_gone(plan.settings, fix.region, client_for)",
+           "gone[fix.region] = None", ("tests/test_matrix_fix_faults.py",)),
+    Mutant("backout-ignores-the-run-tag", "remediation/undo.py",
+           "if tags.get(TAG_KEY) != run_id:", "if False:", ("tests/test_matrix_backout_safety.py",)),
+    Mutant("backout-hides-other-flow-logs", "remediation/undo.py",
+           "result.others.update(_others(client, items))", "pass", ("tests/test_matrix_backout_safety.py",)),
+    Mutant("fix-accepts-an-invalid-config-value", "remediation/cli.py", "    if problem:\n        raise",
+           "    if False:\n        raise", ("tests/test_matrix_bad_input.py",)),
+    Mutant("status-misses-a-reinstalled-prowler", "activation.py",
+           "    earlier = [m for m in _markers_of(install) if m.get(\"installed\")]", "    earlier = []",
+           ("tests/test_matrix_plugin_safety.py",)),
+    Mutant("uninstall-downloads-when-nothing-to-do", "activation.py",
+           '    if active_check(install) == "built-in":\n        _save_marker(install, installed=False)',
+           '    if False:\n        _save_marker(install, installed=False)',
+           ("tests/test_matrix_plugin_safety.py",)),
+)
+
+
+def _drop_bytecode(source: Path) -> None:
+    for cached in (source.parent / "__pycache__").glob(f"{source.stem}.*.pyc"):
+        cached.unlink()
+
+
+def killed(mutant: Mutant) -> bool:
+    """True when the mutant's tests fail (the mutant is caught)."""
+    source = PACKAGE / mutant.path
+    original = source.read_text()
+    if original.count(mutant.old) != 1:
+        raise SystemExit(f"{mutant.name}: the line to mutate is not found once in {source}")
+    try:
+        source.write_text(original.replace(mutant.old, mutant.new))
+        _drop_bytecode(source)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutant.tests],
+            capture_output=True, text=True,
+        )
+    finally:
+        source.write_text(original)
+        _drop_bytecode(source)
+    return done.returncode != 0
+
+
+def main(names: list[str]) -> int:
+    chosen = [m for m in MUTANTS if not names or m.name in names]
+    survivors = []
+    for mutant in chosen:
+        caught = killed(mutant)
+        print(f"{'caught  ' if caught else 'SURVIVED'}  {mutant.name}  ({', '.join(mutant.tests)})", flush=True)
+        if not caught:
+            survivors.append(mutant.name)
+    print(f"{len(chosen) - len(survivors)} of {len(chosen)} mutants caught")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
