@@ -70,7 +70,7 @@ def _drop_bytecode(source: Path) -> None:
 
 
 def killed(mutant: Mutant) -> bool:
-    """True when the mutant's tests fail (the mutant is caught)."""
+    """True when one of the mutant's tests fails on an assertion (the mutant is caught)."""
     source = PACKAGE / mutant.path
     original = source.read_text()
     if original.count(mutant.old) != 1:
@@ -85,7 +85,8 @@ def killed(mutant: Mutant) -> bool:
     finally:
         source.write_text(original)
         _drop_bytecode(source)
-    return done.returncode != 0
+    # exit 1 with "failed": a test's assertion caught it (not an import or collection error)
+    return done.returncode == 1 and " failed" in done.stdout.strip().splitlines()[-1]
 
 
 def main(names: list[str]) -> int:
