@@ -46,7 +46,7 @@ MUTANTS = (
            "ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))",
            "pass", ("tests/test_matrix_fix_faults.py",)),
     Mutant("destination-not-read-again-before-apply", "remediation/apply.py",
-           "gone[fix.region] = destination_gone(plan.settings, fix.region, client_for)",
+           "gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)",
            "gone[fix.region] = None", ("tests/test_matrix_fix_faults.py",)),
     Mutant("backout-ignores-the-run-tag", "remediation/undo.py",
            "if tags.get(TAG_KEY) != run_id:", "if False:", ("tests/test_matrix_backout_safety.py",)),

@@ -9,6 +9,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs import __version__
+from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
 
 from .aws import error_code, error_message, wait_active
 from .ledger import Ledger, new_run_id, now
@@ -26,7 +27,6 @@ from .models import (
     RunFinished,
     RunStarted,
 )
-from .validate import bucket_name
 
 ClientFor = Callable[[str, str], object]
 Progress = Callable[[int, int, str], None]
@@ -104,28 +104,24 @@ def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_fo
     return failed
 
 
-def destination_gone(settings: FixSettings, region: str, client_for: ClientFor) -> str | None:
+def destination_gone(settings: FixSettings, region: str, client_for: ClientFor, account: str) -> str | None:
     """Re-read the destination just before the first create in a region: why it is gone, or None.
 
-    The plan checked it, but a confirmation can take minutes. A read that fails leaves the
-    plan's answer standing (CreateFlowLogs will say if it must).
+    The plan checked it, but a confirmation can take minutes. The check's own probe does the
+    look-up; only "missing" stops the creates (a read that fails leaves the plan's answer
+    standing, and CreateFlowLogs will say if it must).
     """
-    try:
-        if settings.log_destination_type == "s3":
-            bucket = bucket_name(settings.log_destination or "")
-            try:
-                client_for("s3", region).head_bucket(Bucket=bucket)
-            except ClientError as error:
-                if error_code(error) in {"404", "NoSuchBucket", "NotFound"}:
-                    return f"S3 bucket '{bucket}' no longer exists (it was deleted after the plan)"
-            return None
-        name = settings.log_group_name or ""
-        pages = client_for("logs", region).get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name)
-        if any(g["logGroupName"] == name for page in pages for g in page["logGroups"]):
-            return None
-        return f"log group '{name}' no longer exists in {region} (it was deleted after the plan)"
-    except (ClientError, BotoCoreError):
+    raw = {
+        "LogDestinationType": settings.log_destination_type,
+        "LogGroupName": settings.log_group_name,
+        "LogDestination": settings.log_destination,
+    }
+    destination = parse_destination(raw, region, account)
+    if destination is None or check_destination(destination, client_for, account).status != "missing":
         return None
+    if destination.kind == "s3":
+        return f"S3 bucket '{destination.name}' no longer exists (it was deleted after the plan)"
+    return f"log group '{destination.name}' no longer exists in {region} (it was deleted after the plan)"
 
 
 def _refuse(fix: PlannedFix, why: str, ledger: Ledger) -> Failed:
@@ -154,7 +150,7 @@ def apply(
     gone: dict[str, str | None] = {}
     for index, fix in enumerate(plan.fixes, start=1):
         if fix.region not in gone:
-            gone[fix.region] = destination_gone(plan.settings, fix.region, client_for)
+            gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)
         why = gone[fix.region]
         outcome = _refuse(fix, why, ledger) if why else create_one(fix, plan.settings, ledger, client_for)
         if isinstance(outcome, Created):
