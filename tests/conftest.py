@@ -77,3 +77,10 @@ def for_moto(policy: dict) -> dict:
         listed = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
         statement["Action"] = listed + [MOTO_ALIASES[a] for a in listed if a in MOTO_ALIASES]
     return policy
+
+
+def keyed_verdicts(service) -> dict:
+    """A scan's verdicts by VPC id, or by region for a region that could not be listed."""
+    from prowler_vpc_flow_logs.findings import verdicts
+
+    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}

@@ -18,9 +18,8 @@ from moto.core.authorization import enable_iam_authentication
 
 from devtools.estate import EXPECTED, REGION_A, REGION_B
 from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.conftest import for_moto
+from tests.conftest import for_moto, keyed_verdicts
 
 POLICY = json.loads(files("prowler_vpc_flow_logs").joinpath("iam/check-policy.json").read_text())
 ACTIONS = [a for s in POLICY["Statement"] for a in s["Action"]]
@@ -72,7 +71,7 @@ def scan_as(policy: dict) -> dict:
     provider = limited_provider(for_moto(policy))
     with enable_iam_authentication():
         service = FlowLogs(provider)
-    return {(vpc.id if vpc else region): v for region, vpc, v in verdicts(service)}
+    return keyed_verdicts(service)
 
 
 def test_the_shipped_policy_is_enough(estate):

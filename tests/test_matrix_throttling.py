@@ -22,8 +22,8 @@ from prowler_vpc_flow_logs.remediation.aws import build_provider, session_for
 
 from devtools.estate import REGION_A, REGION_B
 from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs
+from tests.conftest import keyed_verdicts
 
 TOTAL_ATTEMPTS = 4  # Prowler's default: max_attempts 3 retries after the first attempt
 
@@ -105,7 +105,7 @@ def scan(times: float = 0, row: str | None = None) -> tuple[dict, Throttle | Non
     provider = aws_provider({REGION_A, REGION_B})
     throttle = Throttle(provider.session.current_session, *ROWS[row][:3], times, ROWS[row][3]) if row else None
     service = FlowLogs(provider)
-    return {(vpc.id if vpc else region): v for region, vpc, v in verdicts(service)}, throttle
+    return keyed_verdicts(service), throttle
 
 
 @pytest.mark.parametrize("row", sorted(ROWS))

@@ -6,9 +6,8 @@ import pytest
 
 from devtools.estate import EXPECTED, EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs
 from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs, required_traffic_type
-from tests.conftest import client, failing_call
+from tests.conftest import client, failing_call, keyed_verdicts
 
 REGIONS = {REGION_A, REGION_B}
 
@@ -16,7 +15,7 @@ REGIONS = {REGION_A, REGION_B}
 def scan(regions=REGIONS, **kwargs) -> dict:
     """VPC id (or region for an unreadable region) -> verdict."""
     service = FlowLogs(aws_provider(regions, **kwargs))
-    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}
+    return keyed_verdicts(service)
 
 
 @pytest.mark.parametrize("required", ["REJECT", "ALL"])
