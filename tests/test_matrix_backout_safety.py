@@ -7,8 +7,6 @@ after the fix (by hand, as an operator would) and checks what is kept and what i
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from prowler_vpc_flow_logs.remediation.ledger import Ledger
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackedOut
@@ -16,7 +14,7 @@ from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackedOut
 from devtools.estate import REGION_A
 from prowler_vpc_flow_logs.cli import main
 from tests import test_remediation_support as support
-from tests.test_remediation_support import CWL, client, flow_log_ids
+from tests.test_remediation_support import CWL, client, fix_json, flow_log_ids
 
 role = support.role  # fixture: the estate plus its delivery role
 
@@ -25,8 +23,8 @@ role = support.role  # fixture: the estate plus its delivery role
 def run(role, estate, capsys) -> dict:
     """A fix run in us-east-1 (several flow logs), and the flow logs that existed before it."""
     before = flow_log_ids()
-    assert main(["fix", "--region", REGION_A, *CWL, "--yes", "--output", "json"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    code, result, _ = fix_json(capsys, "--region", REGION_A, *CWL)
+    assert code == 0
     assert len(result["created"]) >= 3
     return {"before": before, "ids": [c["flow_log_id"] for c in result["created"]], **result}
 

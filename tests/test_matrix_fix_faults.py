@@ -18,17 +18,10 @@ from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
 from tests import test_remediation_support as support
-from tests.test_remediation_support import BOTH, CWL, FIX_GROUP, client, flow_log_ids
+from tests.test_remediation_support import BOTH, CWL, FIX_GROUP, client, fix_json, flow_log_ids
 
 role = support.role  # fixture: the estate plus its delivery role
 S3 = ["--log-destination-type", "s3", "--log-destination", f"arn:aws:s3:::flow-logs-{REGION_A}"]
-
-
-def fix(capsys, *args: str) -> tuple[int, dict, str]:
-    """Run `fix --yes --output json`: (exit code, result, what it printed on stderr)."""
-    code = main(["fix", *args, "--yes", "--output", "json"])
-    out, err = capsys.readouterr()
-    return code, json.loads(out) if out.strip() else {}, err
 
 
 def tagged(run_id: str) -> set[str]:
@@ -74,7 +67,7 @@ def test_create_unsuccessful_for_one_vpc(role, estate, capsys, monkeypatch):
     bad = estate.vpcs["no-flow-logs"]
     with monkeypatch.context() as patch:
         patch.setattr(botocore.client.BaseClient, "_make_api_call", _create_fails_for(bad))
-        code, result, err = fix(capsys, "--region", REGION_A, *CWL)
+        code, result, err = fix_json(capsys, "--region", REGION_A, *CWL)
     assert code == 1
     assert [(f["vpc_id"], f["code"]) for f in result["failed"]] == [(bad, "Client.AccessDenied")]
     assert f"FAILED for {bad} (no-flow-logs) in us-east-1: Client.AccessDenied: denied for the test" in err
@@ -110,7 +103,7 @@ def test_flow_log_never_active_within_the_wait(role, estate, capsys, monkeypatch
 
     with monkeypatch.context() as patch:
         patch.setattr(botocore.client.BaseClient, "_make_api_call", call)
-        code, result, _ = fix(capsys, *BOTH, *CWL, "--wait", "5")
+        code, result, _ = fix_json(capsys, *BOTH, *CWL, "--wait", "5")
     assert code == 1 and result["failed"] == []
     stuck = next(c["flow_log_id"] for c in result["created"] if c["vpc_id"] == stuck_vpc)
     assert result["not_active"] == [f"{stuck}: still INACTIVE"]

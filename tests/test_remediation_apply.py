@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, FlowLogCreated
@@ -17,18 +15,13 @@ from tests.test_remediation_support import (
     CWL,
     FIX_GROUP,
     client,
+    fix_json,
     flow_log_ids,
     snapshot,
     statuses,
 )
 
 role = support.role  # fixture: the estate plus its delivery role
-
-
-def fix_json(capsys, *args: str) -> tuple[int, dict]:
-    code = main(["fix", *args, "--yes", "--output", "json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else {}
 
 
 def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, estate, capsys):
@@ -40,7 +33,7 @@ def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, es
     assert flow_log_ids() == before_ids  # dry run: no write
     assert "would be created" in capsys.readouterr().out
 
-    code, result = fix_json(capsys, *BOTH, *CWL)
+    code, result, _ = fix_json(capsys, *BOTH, *CWL)
     assert code == 0, result
     run_id = result["run_id"]
     assert {c["vpc_id"] for c in result["created"]} == failing
@@ -62,7 +55,7 @@ def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, es
         assert groups[0]["retentionInDays"] == 30
 
     # idempotent: a second fix creates nothing and records no run
-    code, again = fix_json(capsys, *BOTH, *CWL)
+    code, again, _ = fix_json(capsys, *BOTH, *CWL)
     assert code == 0 and again["created"] == [] and again["run_id"] is None
     assert [r.run_id for r in list_runs()] == [run_id]
 
@@ -88,7 +81,7 @@ def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, es
 
 
 def test_backout_asks_and_a_no_deletes_nothing(role, estate, capsys, monkeypatch):
-    _, result = fix_json(capsys, "--region", REGION_B, *CWL)
+    _, result, _ = fix_json(capsys, "--region", REGION_B, *CWL)
     before = snapshot()
     monkeypatch.setattr("builtins.input", lambda: "n")
     assert main(["backout", result["run_id"]]) == 1
@@ -110,7 +103,7 @@ def test_fix_asks_and_eof_changes_nothing(role, estate, capsys, monkeypatch):
 
 def test_lost_ledger_backout_from_tags(role, estate, capsys):
     before = flow_log_ids()
-    code, result = fix_json(capsys, *BOTH, *CWL)
+    code, result, _ = fix_json(capsys, *BOTH, *CWL)
     assert code == 0
     Ledger.open(result["run_id"]).path.unlink()
     assert main(["backout", result["run_id"], "--yes"]) == 2
@@ -122,7 +115,7 @@ def test_lost_ledger_backout_from_tags(role, estate, capsys):
 def test_s3_destination_and_explicit_vpc_ids(role, estate, capsys):
     target = estate.vpcs["unused-no-flow-logs"]  # not reported by the scan, but named explicitly
     bucket = f"arn:aws:s3:::flow-logs-{REGION_A}"
-    code, result = fix_json(
+    code, result, _ = fix_json(
         capsys, "--region", REGION_A, "--vpc-id", target, "--vpc-id", estate.vpcs["all-to-log-group"],
         "--log-destination-type", "s3", "--log-destination", bucket, "--traffic-type", "REJECT",
         "--max-aggregation-interval", "60",
@@ -153,7 +146,7 @@ def test_plan_follows_the_policy_knob(role, estate):
 
 
 def test_ledger_event_order(role, estate, capsys):
-    _, result = fix_json(capsys, "--region", REGION_B, *CWL)
+    _, result, _ = fix_json(capsys, "--region", REGION_B, *CWL)
     events = Ledger.open(result["run_id"]).events()
     kinds = [e.event for e in events]
     assert kinds == ["run-started", "log-group-created", "flow-log-created", "run-finished"]

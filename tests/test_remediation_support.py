@@ -9,6 +9,7 @@ import pytest
 
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN
 from devtools.provider import aws_provider
+from prowler_vpc_flow_logs.cli import main
 from prowler_vpc_flow_logs.findings import verdicts
 from prowler_vpc_flow_logs.service import FlowLogs
 
@@ -61,3 +62,10 @@ def statuses(regions=REGIONS, audit_config: dict | None = None) -> dict[str, str
     """VPC id -> the check's verdict, from a fresh in-process scan."""
     service = FlowLogs(aws_provider(set(regions), audit_config=audit_config))
     return {vpc.id: v.status for _, vpc, v in verdicts(service) if vpc is not None}
+
+
+def fix_json(capsys, *args: str) -> tuple[int, dict, str]:
+    """Run `vpc-flow-logs fix ARGS --yes --output json`: (exit code, its result, what it said on stderr)."""
+    code = main(["fix", *args, "--yes", "--output", "json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out.strip() else {}, err
