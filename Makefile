@@ -13,9 +13,17 @@ $(STAMP): constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet -c constraints.txt "$(PROWLER)" "moto[server]" pytest ruff matplotlib
 	touch $(STAMP)
 
-# The plug-in itself, rebuilt from the work tree every time, then activated in Prowler.
-plugin: $(STAMP)
-	$(PY) -m pip install --quiet --no-deps --force-reinstall .
+EDITABLE := $(VENV)/.plugin-editable
+
+# The plug-in as an editable install: the venv imports every module from this checkout,
+# so an edit shows up in pytest, the demo and prowler without reinstalling.
+$(EDITABLE): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(EDITABLE)
+
+# Activate the check in Prowler: `install` copies checks/vpc_flow_logs_enabled/ into Prowler's
+# tree (Prowler loads the check only from there), so this runs every time.
+plugin: $(EDITABLE)
 	$(VENV)/bin/vpc-flow-logs install
 
 lint: $(STAMP)

@@ -1,26 +1,24 @@
 """Break each promise of the fault matrix on purpose and check that the matrix notices.
 
-For each mutant: change one line of the *installed* plug-in (the tests import it from the
-virtual environment), run the matrix tests named for it, expect them to fail, restore the file.
+For each mutant: change one line of the plug-in's source in this checkout (the venv's editable
+install imports it from here), run the matrix tests named for it, expect them to fail, restore
+the file.
 Usage: python -m devtools.mutants [NAME ...]   (exit 1 if any mutant survives)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import prowler_vpc_flow_logs
-
-PACKAGE = Path(prowler_vpc_flow_logs.__file__).parent
-
 
 @dataclass(frozen=True)
 class Mutant:
     name: str
-    path: str  # relative to the installed package
+    path: str  # module path inside the package, e.g. "remediation/apply.py"
     old: str
     new: str
     tests: tuple[str, ...]
@@ -71,7 +69,8 @@ def _drop_bytecode(source: Path) -> None:
 
 def killed(mutant: Mutant) -> bool:
     """True when one of the mutant's tests fails on an assertion (the mutant is caught)."""
-    source = PACKAGE / mutant.path
+    module = "prowler_vpc_flow_logs." + mutant.path.removesuffix(".py").replace("/", ".")
+    source = Path(importlib.util.find_spec(module).origin)
     original = source.read_text()
     if original.count(mutant.old) != 1:
         raise SystemExit(f"{mutant.name}: the line to mutate is not found once in {source}")

@@ -10,7 +10,7 @@ from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.service import FlowLogs
 from tests.conftest import failing_call
 
-CHECK_MODULE = "prowler_vpc_flow_logs.checks.vpc_flow_logs_enabled.vpc_flow_logs_enabled"
+CHECK_MODULE = "prowler_vpc_flow_logs.check.vpc_flow_logs_enabled"
 
 
 def run_check(provider):

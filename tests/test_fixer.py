@@ -6,19 +6,19 @@ import importlib
 from unittest import mock
 
 import pytest
-from prowler_vpc_flow_logs.remediation.fixer import FixerRun, fix_finding
-from prowler_vpc_flow_logs.remediation.ledger import list_runs
-from prowler_vpc_flow_logs.remediation.run import run_backout
 
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN
 from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.remediation.fixer import FixerRun, fix_finding
+from prowler_vpc_flow_logs.remediation.ledger import list_runs
+from prowler_vpc_flow_logs.remediation.run import run_backout
 from prowler_vpc_flow_logs.service import FlowLogs
 from tests import test_remediation_support as support
 from tests.test_remediation_support import flow_log_ids, snapshot, statuses
 
 role = support.role  # fixture: the estate plus its delivery role
-FIXER_MODULE = "prowler_vpc_flow_logs.checks.vpc_flow_logs_enabled.vpc_flow_logs_enabled_fixer"
+FIXER_MODULE = "prowler_vpc_flow_logs.check.vpc_flow_logs_enabled_fixer"
 CONFIG = {
     "vpc_flow_logs_enabled": {
         "log-destination-type": "cloud-watch-logs",

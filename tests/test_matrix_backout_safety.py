@@ -8,11 +8,11 @@ after the fix (by hand, as an operator would) and checks what is kept and what i
 from __future__ import annotations
 
 import pytest
-from prowler_vpc_flow_logs.remediation.ledger import Ledger
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackedOut
 
 from devtools.estate import REGION_A
 from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.remediation.ledger import Ledger
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackedOut
 from tests import test_remediation_support as support
 from tests.test_remediation_support import CWL, client, fix_json, flow_log_ids
 

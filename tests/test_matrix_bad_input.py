@@ -7,10 +7,10 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from prowler_vpc_flow_logs.remediation.ledger import Ledger
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.remediation.ledger import Ledger
 from tests import test_remediation_support as support
 from tests.test_remediation_support import (
     BOTH,

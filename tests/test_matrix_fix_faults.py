@@ -12,11 +12,11 @@ import json
 import botocore.client
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
-from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from tests import test_remediation_support as support
 from tests.test_remediation_support import BOTH, CWL, FIX_GROUP, client, fix_json, flow_log_ids
 

@@ -18,10 +18,10 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
-from prowler_vpc_flow_logs.remediation.aws import build_provider, session_for
 
 from devtools.estate import REGION_A, REGION_B
 from devtools.provider import aws_provider
+from prowler_vpc_flow_logs.remediation.aws import build_provider, session_for
 from prowler_vpc_flow_logs.service import FlowLogs
 from tests.conftest import keyed_verdicts
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY, FlowLogCreated
-from prowler_vpc_flow_logs.remediation.plan import make_plan
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY, FlowLogCreated
+from prowler_vpc_flow_logs.remediation.plan import make_plan
 from tests import test_remediation_support as support
 from tests.test_remediation_support import (
     BOTH,
@@ -129,11 +129,10 @@ def test_s3_destination_and_explicit_vpc_ids(role, estate, capsys):
 
 def test_plan_follows_the_policy_knob(role, estate):
     """Under required ALL, REJECT-only VPCs fail and are planned; ACCEPT is refused as a fix."""
+    from devtools.provider import aws_provider
     from prowler_vpc_flow_logs.remediation.errors import RemediationError
     from prowler_vpc_flow_logs.remediation.targets import Targets
     from prowler_vpc_flow_logs.remediation.validate import settings_from
-
-    from devtools.provider import aws_provider
     from prowler_vpc_flow_logs.service import FlowLogs
 
     service = FlowLogs(aws_provider({REGION_A}, audit_config={"vpc_flow_logs_required_traffic_type": "ALL"}))

@@ -6,6 +6,9 @@ import json
 import os
 
 import pytest
+
+from devtools.estate import REGION_A, ROLE_ARN
+from prowler_vpc_flow_logs.models import Verdict, Vpc
 from prowler_vpc_flow_logs.remediation.apply import create_request
 from prowler_vpc_flow_logs.remediation.aws import wait_active
 from prowler_vpc_flow_logs.remediation.errors import RemediationError
@@ -31,9 +34,6 @@ from prowler_vpc_flow_logs.remediation.validate import (
     check_traffic,
     settings_from,
 )
-
-from devtools.estate import REGION_A, ROLE_ARN
-from prowler_vpc_flow_logs.models import Verdict, Vpc
 from tests.test_remediation_support import client
 
 VPC = Vpc(id="vpc-0123456789abcdef0", arn="arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0",

@@ -4,9 +4,8 @@ Configure it in the ``aws: vpc_flow_logs_enabled:`` section of ``--fixer-config`
 (see examples/fixer_config.yaml). Permissions: src/prowler_vpc_flow_logs/iam/fix-policy.json.
 """
 
-from prowler_vpc_flow_logs.remediation.fixer import fix_finding
-
 from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
+from prowler_vpc_flow_logs.remediation.fixer import fix_finding
 
 
 def fixer(resource_id: str, region: str) -> bool:

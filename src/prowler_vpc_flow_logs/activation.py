@@ -42,7 +42,7 @@ SUPPORTED_PROWLER = SpecifierSet(">=5.46.0,<5.47")
 CHECK_REL = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 # Where the installed package keeps the check (works for wheel and editable installs alike).
 OUR_CHECK_DIR = Path(
-    importlib.util.find_spec(f"prowler_vpc_flow_logs.checks.{CHECK_ID}").submodule_search_locations[
+    importlib.util.find_spec("prowler_vpc_flow_logs.check").submodule_search_locations[
         0
     ]
 )
