@@ -27,10 +27,39 @@ class ProwlerRun:
         return {vpc: f["status_code"] for vpc, f in self.by_resource().items()}
 
 
-def run_prowler(args: list[str], env: dict[str, str], out_dir: Path, name: str) -> ProwlerRun:
-    """`prowler aws ARGS` writing OCSF JSON to OUT_DIR/NAME.ocsf.json; returns its findings."""
+# Runs Prowler's entry point in a Python where the plug-in's package is absent, as after
+# `pip uninstall prowler-vpc-flow-logs`: its modules cannot be imported and its entry points
+# (the compliance framework) are gone; Prowler's tree still holds our check's copy.
+_WITHOUT_PACKAGE = """
+import importlib.metadata as metadata
+import sys
+
+class Uninstalled:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name.split(".")[0] == "prowler_vpc_flow_logs":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Uninstalled)
+every = metadata.entry_points
+metadata.entry_points = lambda **kw: metadata.EntryPoints(
+    ep for ep in every(**kw) if not ep.value.startswith("prowler_vpc_flow_logs"))
+from prowler.__main__ import prowler
+sys.argv = ["prowler", *sys.argv[1:]]
+sys.exit(prowler())
+"""
+
+
+def run_prowler(
+    args: list[str], env: dict[str, str], out_dir: Path, name: str, without_package: bool = False
+) -> ProwlerRun:
+    """`prowler aws ARGS` writing OCSF JSON to OUT_DIR/NAME.ocsf.json; returns its findings.
+
+    ``without_package``: as if prowler-vpc-flow-logs had been pip-uninstalled (see above).
+    """
+    start = [sys.executable, "-c", _WITHOUT_PACKAGE] if without_package else [str(PROWLER)]
     command = [
-        str(PROWLER),
+        *start,
         "aws",
         *args,
         "--no-banner",

@@ -14,9 +14,11 @@ from prowler_vpc_flow_logs.destinations import check_destination, parse_destinat
 from .aws import error_code, error_message, wait_active
 from .ledger import Ledger, new_run_id, now
 from .models import (
+    OUTCOME_UNKNOWN,
     TAG_KEY,
     Created,
     CreateFailed,
+    CreateRequested,
     Failed,
     FixResult,
     FixSettings,
@@ -83,25 +85,58 @@ def _create_log_groups(plan: Plan, ledger: Ledger, client_for: ClientFor, result
 
 
 def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_for: ClientFor) -> Created | Failed:
-    """One CreateFlowLogs call; its outcome is in the ledger (fsynced) when this returns."""
+    """One CreateFlowLogs call; its outcome is in the ledger (fsynced) when this returns.
+
+    The request is recorded first. If the answer is lost (botocore gave up on the connection),
+    the flow log may exist anyway: it carries the run tag, so it is looked up by that tag and
+    recorded; the backout also searches every requested region by tag.
+    """
     run_id = ledger.path.stem
+    request = create_request(settings, run_id, fix.vpc_id)
+    ec2 = client_for("ec2", fix.region)
+    ledger.append(CreateRequested(
+        time=now(), region=fix.region, vpc_ids=[fix.vpc_id], client_token=request["ClientToken"],
+    ))
     try:
-        response = client_for("ec2", fix.region).create_flow_logs(**create_request(settings, run_id, fix.vpc_id))
-    except (ClientError, BotoCoreError) as error:
-        failed = Failed(vpc_id=fix.vpc_id, region=fix.region, code=error_code(error), message=error_message(error))
-    else:
-        ids = response.get("FlowLogIds") or []
-        for flow_log_id in ids:
-            ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))
-        if ids and not response.get("Unsuccessful"):
-            return Created(flow_log_id=ids[0], vpc_id=fix.vpc_id, region=fix.region)
-        error = next(iter(response.get("Unsuccessful") or []), {}).get("Error") or {}
-        failed = Failed(
-            vpc_id=fix.vpc_id, region=fix.region, code=str(error.get("Code", "Unsuccessful")),
-            message=str(error.get("Message", "CreateFlowLogs reported no flow log")),
-        )
-    ledger.append(CreateFailed(time=now(), region=failed.region, vpc_id=failed.vpc_id, code=failed.code, message=failed.message))
-    return failed
+        response = ec2.create_flow_logs(**request)
+    except ClientError as error:
+        return _record_failure(ledger, fix, error_code(error), error_message(error))
+    except BotoCoreError as error:
+        response = _reconcile(ec2, run_id, fix.vpc_id)
+        if response is None:
+            return _record_failure(ledger, fix, OUTCOME_UNKNOWN, (
+                f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, "
+                f"it carries the tag {TAG_KEY}={run_id} and `vpc-flow-logs backout {run_id}` finds it"
+            ))
+    ids = response.get("FlowLogIds") or []
+    for flow_log_id in ids:
+        ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))
+    if ids and not response.get("Unsuccessful"):
+        return Created(flow_log_id=ids[0], vpc_id=fix.vpc_id, region=fix.region)
+    error = next(iter(response.get("Unsuccessful") or []), {}).get("Error") or {}
+    return _record_failure(
+        ledger, fix, str(error.get("Code", "Unsuccessful")),
+        str(error.get("Message", "CreateFlowLogs reported no flow log")),
+    )
+
+
+def _record_failure(ledger: Ledger, fix: PlannedFix, code: str, message: str) -> Failed:
+    ledger.append(CreateFailed(time=now(), region=fix.region, vpc_id=fix.vpc_id, code=code, message=message))
+    return Failed(vpc_id=fix.vpc_id, region=fix.region, code=code, message=message)
+
+
+def _reconcile(ec2, run_id: str, vpc_id: str) -> dict | None:
+    """After a lost answer: the run's flow logs on this VPC, shaped like CreateFlowLogs' answer
+    (None when there are none, or the look-up fails too)."""
+    try:
+        found = ec2.describe_flow_logs(Filters=[
+            {"Name": f"tag:{TAG_KEY}", "Values": [run_id]},
+            {"Name": "resource-id", "Values": [vpc_id]},
+        ])["FlowLogs"]
+    except (ClientError, BotoCoreError):
+        return None
+    ids = [fl["FlowLogId"] for fl in found]
+    return {"FlowLogIds": ids, "Unsuccessful": []} if ids else None
 
 
 def destination_gone(settings: FixSettings, region: str, client_for: ClientFor, account: str) -> str | None:
@@ -122,11 +157,6 @@ def destination_gone(settings: FixSettings, region: str, client_for: ClientFor, 
     if destination.kind == "s3":
         return f"S3 bucket '{destination.name}' no longer exists (it was deleted after the plan)"
     return f"log group '{destination.name}' no longer exists in {region} (it was deleted after the plan)"
-
-
-def _refuse(fix: PlannedFix, why: str, ledger: Ledger) -> Failed:
-    ledger.append(CreateFailed(time=now(), region=fix.region, vpc_id=fix.vpc_id, code="DestinationGone", message=why))
-    return Failed(vpc_id=fix.vpc_id, region=fix.region, code="DestinationGone", message=why)
 
 
 def apply(
@@ -152,7 +182,7 @@ def apply(
         if fix.region not in gone:
             gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)
         why = gone[fix.region]
-        outcome = _refuse(fix, why, ledger) if why else create_one(fix, plan.settings, ledger, client_for)
+        outcome = _record_failure(ledger, fix, "DestinationGone", why) if why else create_one(fix, plan.settings, ledger, client_for)
         if isinstance(outcome, Created):
             result.created.append(outcome)
             text = f"created {outcome.flow_log_id} for {fix.label} in {fix.region}"

@@ -51,9 +51,11 @@ def build_provider(
     resource_arn: list[str] | None = None,
 ):
     """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly)."""
+    from prowler.exceptions.exceptions import ProwlerException
     from prowler.providers.aws.aws_provider import AwsProvider
     from prowler.providers.common.models import Audit_Metadata
 
+    session_for(profile)  # an unknown profile is one line, as for the backout
     root = logging.getLogger()  # Prowler logs to the root logger
     level = root.level
     root.setLevel(logging.CRITICAL)
@@ -67,6 +69,9 @@ def build_provider(
         )
     except (ClientError, BotoCoreError) as error:
         raise RemediationError(f"cannot use the AWS credentials: {error_message(error)}") from error
+    except ProwlerException as error:
+        original = getattr(error, "original_exception", None)
+        raise RemediationError(f"cannot use the AWS credentials: {original or error}") from error
     except SystemExit as error:  # Prowler exits on credential problems
         raise RemediationError("cannot use the AWS credentials (see the message above)") from error
     finally:

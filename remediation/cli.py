@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import FAILED, RemediationError
-from .ledger import list_runs
-from .models import BackoutResult, FixResult, Plan
+from .ledger import check_writable, list_runs
+from .models import OUTCOME_UNKNOWN, TAG_KEY, BackoutResult, FixResult, Plan
+from .plan import UNUSED
 from .run import plan_fix, run_backout, run_fix
 from .targets import from_flags
 from .validate import settings_from
@@ -40,11 +42,21 @@ def plan_text(plan: Plan) -> str:
         lines += [f"    {f.region}  {f.label}: {f.reason}" for f in plan.fixes]
     else:
         lines.append("  nothing to fix")
+    retention = plan.settings.retention_in_days
+    kept = f"records kept {retention} days" if retention else "records never expire; --retention-in-days N sets it"
     for region in plan.log_groups_to_create:
-        lines.append(f"  create log group '{plan.settings.log_group_name}' in {region}")
-    if plan.skipped:
-        lines.append(f"  skip {len(plan.skipped)} VPC(s):")
-        lines += [f"    {s.region}  {s.vpc_id}: {_short(s.reason)}" for s in plan.skipped]
+        lines.append(f"  create log group '{plan.settings.log_group_name}' in {region} ({kept})")
+    unused = [s for s in plan.skipped if s.reason.startswith(UNUSED)]
+    listed = [s for s in plan.skipped if not s.reason.startswith(UNUSED)]
+    if listed:
+        lines.append(f"  skip {len(listed)} VPC(s):")
+        lines += [f"    {s.region}  {s.vpc_id}: {_short(s.reason)}" for s in listed]
+    if unused:
+        regions = len({s.region for s in unused})
+        lines.append(
+            f"  skip {len(unused)} unused VPC(s) in {regions} region(s) (no network interfaces; the "
+            "check does not report them; name one with --vpc-id to fix it; --output json lists them)"
+        )
     lines += [f"  warning: {w}" for w in plan.warnings]
     lines += [f"  CANNOT READ: {u}" for u in plan.unreadable]
     return "\n".join(lines)
@@ -63,7 +75,10 @@ def fix_text(result: FixResult) -> str:
     lines += [f"  FAILED {f.vpc_id} in {f.region}: {f.code}: {f.message}" for f in result.failed]
     lines += [f"  not ACTIVE: {n}" for n in result.not_active]
     lines.append(f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped.")
-    lines.append(f"Undo with: vpc-flow-logs backout {result.run_id}")
+    if result.created or any(f.code == OUTCOME_UNKNOWN for f in result.failed):
+        lines.append(f"Undo with: vpc-flow-logs backout {result.run_id}")
+    else:
+        lines.append(f"Nothing was created, so there is nothing to undo (recorded as run {result.run_id}).")
     return "\n".join(lines)
 
 
@@ -75,6 +90,11 @@ def backout_text(result: BackoutResult) -> str:
     lines += [f"  already gone: {i} (deleted outside this backout)" for i in result.gone]
     lines += [f"  kept {i} on {vpc}: not created by this run" for i, vpc in sorted(result.others.items())]
     lines += [f"  kept log group {g} (created by the run; it may hold flow log records)" for g in result.kept_log_groups]
+    lines += [f"  found by the run tag (not in the ledger; a create whose answer was lost): {i}" for i in result.found_by_tag]
+    lines += [
+        f"  COULD NOT SEARCH {region} for flow logs tagged with the run ({why}); run the backout again"
+        for region, why in sorted(result.unsearched.items())
+    ]
     lines.append(f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone.")
     return "\n".join(lines)
 
@@ -92,7 +112,7 @@ def _prowler_config(path: str) -> dict:
     import yaml
     from prowler.config.config import load_and_validate_config_file
 
-    from prowler_vpc_flow_logs.service import config_problem
+    from prowler_vpc_flow_logs import config
 
     if not Path(path).is_file():
         raise RemediationError(f"--config-file {path} does not exist")
@@ -101,9 +121,9 @@ def _prowler_config(path: str) -> dict:
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise RemediationError(f"--config-file {path} is not a YAML file: {str(error).splitlines()[0]}") from error
     audit_config = load_and_validate_config_file("aws", path)
-    problem = config_problem(audit_config)
-    if problem:
-        raise RemediationError(f"{problem} ({path}); correct it, then run the fix again")
+    problems = config.problems(audit_config)
+    if problems:
+        raise RemediationError(f"{'; '.join(problems)} ({path}); correct it, then run the fix again")
     return audit_config
 
 
@@ -123,6 +143,8 @@ def _fix(args: argparse.Namespace) -> int:
         raise RemediationError("conflicting flags: --dry-run changes nothing, so --yes has no meaning with it")
     if args.wait < 0:
         raise RemediationError(f"--wait {args.wait}: give the seconds to wait, 0 or more")
+    if not args.dry_run:
+        check_writable(_state(args))  # before anything is read or written in AWS
     targets = from_flags(args.region or [], args.vpc_id or [], args.from_findings)
     audit_config = _prowler_config(args.config_file) if args.config_file else None
     plan, clients = plan_fix(targets, settings, args.profile, audit_config)
@@ -154,7 +176,7 @@ def _backout(args: argparse.Namespace) -> int:
         args.dry_run, None if args.yes else confirm,
     )
     _emit(args, result, backout_text(result))
-    return FAILED if result.refused else 0
+    return FAILED if result.refused or result.unsearched else 0
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -168,10 +190,14 @@ def _runs(args: argparse.Namespace) -> int:
         if r.error:
             print(f"{r.run_id}  UNREADABLE: {r.error}")
             continue
+        notes = "".join([
+            f"  {r.unknown_outcomes} create(s) with a lost answer (backout finds them by tag)" if r.unknown_outcomes else "",
+            "  (last record torn by a crash)" if r.torn else "",
+        ])
         print(
             f"{r.run_id}  {r.time}  account {r.account}  regions {','.join(r.regions) or '-'}  "
             f"created {r.created}  failed {r.failed}  {'finished' if r.finished else 'INCOMPLETE'}  "
-            f"backed out: {r.backed_out}  ({r.source})"
+            f"backed out: {r.backed_out}  ({r.source}){notes}"
         )
     return 0
 
@@ -193,43 +219,93 @@ def guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state-dir", metavar="DIR", help="where runs are recorded (default: the XDG state folder)")
-    parser.add_argument("--output", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--state-dir", metavar="DIR",
+        help="state folder; runs are recorded in DIR/runs/ (default: $VPC_FLOW_LOGS_STATE_DIR, "
+        "else $XDG_STATE_HOME/prowler-vpc-flow-logs, else ~/.local/state/prowler-vpc-flow-logs)",
+    )
+    parser.add_argument(
+        "--output", choices=("text", "json"), default="text",
+        help="text for people, json for scripts (one JSON document on stdout; default: text)",
+    )
+
+
+def _command(subparsers, name: str, summary: str, description: str, examples: str):
+    return subparsers.add_parser(
+        name, help=summary, description=textwrap.fill(description, 88), epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the examples' lines
+    )
+
+
+FIX_EXAMPLES = """\
+  vpc-flow-logs fix --region us-east-1 --log-destination-type s3 \\
+      --log-destination arn:aws:s3:::my-flow-logs --dry-run
+  vpc-flow-logs fix --region eu-west-1 --log-destination-type cloud-watch-logs \\
+      --log-group-name /vpc/flow-logs --create-log-group --retention-in-days 365 \\
+      --deliver-logs-permission-arn arn:aws:iam::123456789012:role/flow-logs-delivery --yes
+  vpc-flow-logs fix --from-findings output/prowler-output-*.ocsf.json \\
+      --log-destination-type s3 --log-destination arn:aws:s3:::my-flow-logs
+"""
+BACKOUT_EXAMPLES = """\
+  vpc-flow-logs runs
+  vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --dry-run
+  vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --yes
+  vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --from-tags --region us-east-1 --yes
+"""
 
 
 def register(subparsers) -> None:
     """Add ``fix``, ``backout`` and ``runs`` to the ``vpc-flow-logs`` command."""
-    fix = subparsers.add_parser("fix", help="create the missing VPC flow logs (recorded, undoable)")
-    fix.add_argument("--region", action="append", metavar="R", help="region to scan or look VPC ids up in (repeatable)")
-    fix.add_argument("--vpc-id", action="append", metavar="ID", help="fix only this VPC (repeatable)")
-    fix.add_argument("--from-findings", metavar="FILE", help="fix the FAIL findings of a Prowler OCSF JSON file")
-    fix.add_argument("--log-destination-type", choices=("cloud-watch-logs", "s3"))
-    fix.add_argument("--log-group-name", metavar="NAME")
-    fix.add_argument("--deliver-logs-permission-arn", metavar="ARN")
-    fix.add_argument("--log-destination", metavar="BUCKET_ARN")
-    fix.add_argument("--traffic-type", choices=("ALL", "REJECT", "ACCEPT"), default="ALL")
-    fix.add_argument("--max-aggregation-interval", type=int, choices=(60, 600))
-    fix.add_argument("--log-format", metavar="FMT")
-    fix.add_argument("--create-log-group", action="store_true", help="create the log group where it is missing")
-    fix.add_argument("--retention-in-days", type=int, metavar="N", help="retention of a created log group")
-    fix.add_argument("--config-file", metavar="FILE", help="Prowler config file (for vpc_flow_logs_required_traffic_type)")
-    fix.add_argument("--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the new flow logs to be ACTIVE (default 300; 0: do not wait)")
-    fix.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    fix = _command(
+        subparsers, "fix", "create the missing VPC flow logs (recorded, undoable)",
+        "Create a VPC flow log for every VPC that fails the check. The plan comes from the check's "
+        "own verdicts and is shown (and confirmed) before any write; every flow log is tagged "
+        f"{TAG_KEY}=RUN_ID and recorded, so `vpc-flow-logs backout RUN_ID` removes exactly those. "
+        "Flags that shape the flow log are spelled as `aws ec2 create-flow-logs` spells them.",
+        FIX_EXAMPLES,
+    )
+    fix.add_argument("--region", action="append", metavar="R", help="region to scan, or to look --vpc-id up in (repeatable; default: every enabled region)")
+    fix.add_argument("--vpc-id", action="append", metavar="ID", help="fix only this VPC, even an unused one (repeatable; needs --region or a default region)")
+    fix.add_argument("--from-findings", metavar="FILE", help="fix the FAIL findings of a Prowler OCSF JSON file (prowler ... -M json-ocsf); muted findings are skipped")
+    fix.add_argument("--log-destination-type", choices=("cloud-watch-logs", "s3"), help="as aws ec2 create-flow-logs --log-destination-type (required; Firehose is not offered)")
+    fix.add_argument("--log-group-name", metavar="NAME", help="as --log-group-name of create-flow-logs: the log group, with cloud-watch-logs")
+    fix.add_argument("--deliver-logs-permission-arn", metavar="ARN", help="as --deliver-logs-permission-arn of create-flow-logs: the IAM role that vpc-flow-logs.amazonaws.com assumes to write to the log group")
+    fix.add_argument("--log-destination", metavar="BUCKET_ARN", help="as --log-destination of create-flow-logs: arn:aws:s3:::BUCKET[/PREFIX], with s3")
+    fix.add_argument("--traffic-type", choices=("ALL", "REJECT", "ACCEPT"), default="ALL", help="as --traffic-type of create-flow-logs (default: ALL); must satisfy the check's policy")
+    fix.add_argument("--max-aggregation-interval", type=int, choices=(60, 600), help="as --max-aggregation-interval of create-flow-logs, in seconds (default: AWS's, 600)")
+    fix.add_argument("--log-format", metavar="FMT", help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format)")
+    fix.add_argument("--create-log-group", action="store_true", help="create the log group in each region where it is missing (tagged with the run id; the backout keeps it)")
+    fix.add_argument("--retention-in-days", type=int, metavar="N", help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: records never expire)")
+    fix.add_argument("--config-file", metavar="FILE", help="Prowler config file whose vpc_flow_logs_required_traffic_type the fix must satisfy (default: REJECT)")
+    fix.add_argument("--wait", type=int, default=300, metavar="SECONDS", help="how long to wait for the new flow logs to be ACTIVE (default: 300; 0: do not wait)")
+    fix.add_argument("--dry-run", action="store_true", help="show the plan; read only, change nothing")
     fix.add_argument("--yes", action="store_true", help="do not ask before creating")
-    fix.add_argument("--profile", metavar="P")
+    fix.add_argument("--profile", metavar="P", help="as the AWS CLI's --profile: the named profile to use (default: the default credential chain)")
     _common(fix)
     fix.set_defaults(func=guarded(_fix))
 
-    back = subparsers.add_parser("backout", help="delete exactly the flow logs a fix run created")
-    back.add_argument("run_id", metavar="RUN_ID")
-    back.add_argument("--dry-run", action="store_true")
+    back = _command(
+        subparsers, "backout", "delete exactly the flow logs a fix run created",
+        "Delete the flow logs a fix run created: those its ledger records and those that carry its "
+        f"tag {TAG_KEY}=RUN_ID in the regions where it created (a create whose answer was lost is "
+        "found by its tag). A flow log whose tag changed is kept, and so is every other flow log; "
+        "log groups the run created are kept (they may hold records).",
+        BACKOUT_EXAMPLES,
+    )
+    back.add_argument("run_id", metavar="RUN_ID", help="the run to undo, as `vpc-flow-logs runs` lists it (vfl-YYYYMMDDTHHMMSSZ-xxxxxx)")
+    back.add_argument("--dry-run", action="store_true", help="show what would be deleted; change nothing")
     back.add_argument("--yes", action="store_true", help="do not ask before deleting")
-    back.add_argument("--from-tags", action="store_true", help="find the run's flow logs by tag (ledger lost)")
-    back.add_argument("--region", action="append", metavar="R", help="region to search with --from-tags")
-    back.add_argument("--profile", metavar="P")
+    back.add_argument("--from-tags", action="store_true", help="the ledger is lost or corrupt: find the run's flow logs by its tag in the --region(s)")
+    back.add_argument("--region", action="append", metavar="R", help="region to search with --from-tags (repeatable)")
+    back.add_argument("--profile", metavar="P", help="as the AWS CLI's --profile: the named profile to use (default: the default credential chain)")
     _common(back)
     back.set_defaults(func=guarded(_backout))
 
-    runs = subparsers.add_parser("runs", help="list recorded fix runs")
+    runs = _command(
+        subparsers, "runs", "list recorded fix runs",
+        "List the fix runs recorded in the state folder: time, account, regions, flow logs created "
+        "and failed, whether the run finished and whether it was backed out.",
+        "  vpc-flow-logs runs\n  vpc-flow-logs runs --output json\n",
+    )
     _common(runs)
     runs.set_defaults(func=guarded(_runs))

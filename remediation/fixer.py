@@ -14,13 +14,13 @@ from pathlib import Path
 
 from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs.clients import Clients
-from prowler_vpc_flow_logs.findings import verdict_for
 
 from .apply import apply, start_run
 from .errors import RemediationError
-from .ledger import Ledger, now
-from .models import FixSettings, Plan, PlannedFix, RunFinished
-from .plan import decide
+from .ledger import Ledger, check_writable, now
+from .models import FixSettings, RunFinished
+from .plan import make_plan
+from .targets import Targets
 from .validate import check_prerequisites, check_traffic, settings_from
 
 SETTINGS = set(FixSettings.model_fields) | {"state_dir"}
@@ -31,6 +31,10 @@ class FixerRun:
 
     def __init__(self) -> None:
         self.ledger: Ledger | None = None
+        self.settings: FixSettings | None = None
+        self.state: Path | None = None
+        self.fatal: str | None = None  # why no finding can be fixed in this process (said once)
+        self.region_errors: dict[str, str] = {}  # region -> why its prerequisites failed (said once)
         self.checked_regions: set[str] = set()
         self.created = 0
         self.failed = 0
@@ -65,31 +69,45 @@ def _finish() -> None:
               f"vpc-flow-logs backout {RUN.ledger.path.stem}")
 
 
+def _prepare(service, run: FixerRun) -> None:
+    """Once per process: the settings, the policy they must meet and a writable state folder."""
+    if run.settings is not None or run.fatal is not None:
+        return
+    try:
+        settings, state = read_config(getattr(service, "fixer_config", None))
+        check_traffic(settings, service.policy.required_traffic_type)
+        check_writable(state)
+        run.settings, run.state = settings, state
+    except RemediationError as error:
+        run.fatal = str(error)
+        print(f"\t  {CHECK_ID} fixer: {error}. No flow log will be created in this Prowler run.")
+
+
 def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = None) -> bool:
     """Fix one FAIL finding through the remediation code; True when its flow log was created."""
     run = run or RUN
+    _prepare(service, run)
+    if run.fatal is not None or run.settings is None:
+        return False  # said once, by _prepare
+    if region in run.region_errors:
+        return False  # said once, when the region was first checked
     try:
-        settings, state = read_config(getattr(service, "fixer_config", None))
-        data = service.regions.get(region)
-        vpc = data.vpcs.get(resource_id) if data else None
-        if vpc is None:
-            raise RemediationError(f"{resource_id} is not a VPC this scan read in {region}")
-        decision = decide(region, vpc, verdict_for(service, region, vpc))
-        if not isinstance(decision, PlannedFix):
-            raise RemediationError(f"{resource_id} is not fixed: {decision.reason}")
-        plan = Plan(
-            account=service.audited_account, required_traffic_type=service.policy.required_traffic_type,
-            settings=settings, regions=[region], fixes=[decision],
-        )
-        check_traffic(settings, plan.required_traffic_type)
+        plan = make_plan(service, Targets(by_region={region: [resource_id]}, source="findings"), run.settings)
+        if not plan.fixes:
+            raise RemediationError(f"{resource_id} is not fixed: {plan.skipped[0].reason}")
         clients = Clients(service.session)
         if region not in run.checked_regions:
-            check_prerequisites(plan, clients)
+            try:
+                check_prerequisites(plan, clients)
+            except RemediationError as error:
+                run.region_errors[region] = str(error)
+                print(f"\t  {CHECK_ID} fixer: {error}. Nothing will be created in {region}.")
+                return False
             run.checked_regions.add(region)
         for warning in plan.warnings:
             print(f"\t  warning: {warning}")
         if run.ledger is None:
-            run.ledger = start_run(plan, "prowler-fixer", state)
+            run.ledger = start_run(plan, "prowler-fixer", run.state)
             if run is RUN:
                 atexit.register(_finish)
         result = apply(plan, run.ledger, clients, finish=False)

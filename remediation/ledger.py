@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from prowler_vpc_flow_logs.paths import state_dir
 
 from .errors import RemediationError
 from .models import (
+    OUTCOME_UNKNOWN,
     BackedOut,
     CreateFailed,
+    CreateRequested,
     FlowLogCreated,
     LedgerEvent,
     RunFinished,
@@ -50,6 +53,22 @@ def runs_dir(base: Path | None = None) -> Path:
     return (base or state_dir()) / "runs"
 
 
+def check_writable(base: Path | None = None) -> Path:
+    """The runs folder, created if needed and proven writable: checked before any AWS write."""
+    folder = runs_dir(base)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-"):
+            pass
+    except OSError as error:
+        raise RemediationError(
+            f"cannot record runs in {folder} ({error.strerror or error}); nothing was changed in AWS. "
+            "Point --state-dir (or VPC_FLOW_LOGS_STATE_DIR, or state-dir in the fixer config) at a "
+            "folder you can write"
+        ) from error
+    return folder
+
+
 def ledger_path(run_id: str, base: Path | None = None) -> Path:
     return runs_dir(base) / f"{check_run_id(run_id)}.jsonl"
 
@@ -59,6 +78,7 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.torn = False  # set by events()
 
     @classmethod
     def create(cls, started: RunStarted, base: Path | None = None) -> Ledger:
@@ -82,6 +102,7 @@ class Ledger:
         return cls(path)
 
     def append(self, event: LedgerEvent) -> None:
+        """One ``os.write`` per event, so only the last line of a crashed run can be torn."""
         line = event.model_dump_json() + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
@@ -91,13 +112,21 @@ class Ledger:
             os.close(fd)
 
     def events(self) -> list[LedgerEvent]:
-        """Every event, validated; a corrupt ledger is a RemediationError naming the line."""
+        """Every event, validated; a corrupt ledger is a RemediationError naming the line.
+
+        A last line without its newline was cut short by a crash in the middle of a write (each
+        event is one write, so only the last can be torn): it is skipped and ``torn`` is set.
+        """
         events: list[LedgerEvent] = []
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise RemediationError(f"cannot read ledger {self.path}: {error}") from error
-        for number, line in enumerate(text.splitlines(), start=1):
+        lines = text.splitlines()
+        self.torn = bool(text) and not text.endswith("\n")
+        if self.torn:
+            lines = lines[:-1]
+        for number, line in enumerate(lines, start=1):
             try:
                 events.append(_EVENT.validate_python(json.loads(line)))
             except (ValueError, ValidationError) as error:
@@ -137,6 +166,33 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def search_regions(events: list[LedgerEvent]) -> list[str]:
+    """Regions where the run may have created flow logs: every region it asked to create in.
+
+    Ledgers written before create requests were recorded fall back to the run's regions.
+    """
+    started: RunStarted = events[0]  # type: ignore[assignment]
+    requested = {e.region for e in events if isinstance(e, (CreateRequested, FlowLogCreated))}
+    if not any(isinstance(e, CreateRequested) for e in events):
+        requested |= set(started.regions)
+    return sorted(requested)
+
+
+def backed_out(events: list[LedgerEvent]) -> str:
+    """"yes" only when the last backout removed every recorded flow log, refused none, and
+    searched every region the run created in for its tag; "partly" after any other backout."""
+    outs = [e for e in events if isinstance(e, BackedOut)]
+    if not outs:
+        return "no"
+    created = {e.flow_log_id for e in events if isinstance(e, FlowLogCreated)}
+    removed = {i for e in outs for i in (*e.deleted, *e.gone)}
+    last = outs[-1]
+    if last.searched is None:  # a ledger written before backouts searched by tag
+        return "yes" if created <= removed and not last.refused else "partly"
+    searched_all = set(search_regions(events)) <= set(last.searched)
+    return "yes" if created <= removed and last.complete and searched_all else "partly"
+
+
 def summarize(ledger: Ledger) -> RunSummary:
     """One run's line for ``vpc-flow-logs runs`` (a corrupt ledger is listed with its error)."""
     try:
@@ -148,17 +204,7 @@ def summarize(ledger: Ledger) -> RunSummary:
         )
     started: RunStarted = events[0]  # type: ignore[assignment]
     created = [e for e in events if isinstance(e, FlowLogCreated)]
-    deleted: set[str] = set()
-    for event in events:
-        if isinstance(event, BackedOut):
-            deleted |= set(event.deleted) | set(event.gone)
-    ids = {e.flow_log_id for e in created}
-    if not deleted:
-        backed_out = "no"
-    elif ids <= deleted:
-        backed_out = "yes"
-    else:
-        backed_out = "partly"
+    failures = [e for e in events if isinstance(e, CreateFailed)]
     regions = sorted(set(started.regions) | {e.region for e in created})
     return RunSummary(
         run_id=started.run_id,
@@ -167,9 +213,11 @@ def summarize(ledger: Ledger) -> RunSummary:
         regions=regions,
         source=started.source,
         created=len(created),
-        failed=sum(isinstance(e, CreateFailed) for e in events),
+        failed=len(failures),
         finished=any(isinstance(e, RunFinished) for e in events),
-        backed_out=backed_out,
+        backed_out=backed_out(events),
+        unknown_outcomes=sum(f.code == OUTCOME_UNKNOWN for f in failures),
+        torn=ledger.torn,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
+OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
 DestinationType = Literal["cloud-watch-logs", "s3"]
 
 
@@ -88,6 +89,17 @@ class LogGroupCreated(BaseModel):
     log_group_name: str
 
 
+class CreateRequested(BaseModel):
+    """Written before each CreateFlowLogs call: if its answer is lost (crash, Ctrl-C, timeout),
+    the flow logs it made still carry the run tag, and the backout searches these regions for it."""
+
+    event: Literal["create-requested"] = "create-requested"
+    time: str
+    region: str
+    vpc_ids: list[str]
+    client_token: str
+
+
 class FlowLogCreated(BaseModel):
     event: Literal["flow-log-created"] = "flow-log-created"
     time: str
@@ -119,9 +131,19 @@ class BackedOut(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
     gone: list[str] = Field(default_factory=list)
     from_tags: bool = False
+    # regions whose run-tagged flow logs were searched; None in ledgers written before the search
+    searched: list[str] | None = None
+    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why the search failed
+
+    @property
+    def complete(self) -> bool:
+        """Nothing of the run can be left: every region searched, nothing refused."""
+        return self.searched is not None and not self.unsearched and not self.refused
 
 
-LedgerEvent = RunStarted | LogGroupCreated | FlowLogCreated | CreateFailed | RunFinished | BackedOut
+LedgerEvent = (
+    RunStarted | LogGroupCreated | CreateRequested | FlowLogCreated | CreateFailed | RunFinished | BackedOut
+)
 
 
 # -- results ---------------------------------------------------------------------------
@@ -165,6 +187,9 @@ class BackoutResult(BaseModel):
     gone: list[str] = Field(default_factory=list)
     kept_log_groups: list[str] = Field(default_factory=list)
     others: dict[str, str] = Field(default_factory=dict)  # flow log id -> VPC: not the run's, kept
+    searched: list[str] = Field(default_factory=list)  # regions searched for the run's tag
+    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why it could not be
+    found_by_tag: list[str] = Field(default_factory=list)  # run-tagged flow logs the ledger lacked
 
 
 class RunSummary(BaseModel):
@@ -179,4 +204,6 @@ class RunSummary(BaseModel):
     failed: int
     finished: bool
     backed_out: Literal["no", "yes", "partly"]
+    unknown_outcomes: int = 0  # creates whose answer was lost (their flow logs carry the run tag)
+    torn: bool = False  # the last record was cut short by a crash; the records before it stand
     error: str = ""

@@ -11,6 +11,8 @@ from .targets import Targets
 from .validate import check_traffic
 
 UNKNOWN = "not fixed, its flow logs are unknown"
+UNUSED = "unused (no network interfaces)"
+MUTED = "muted by Prowler's mutelist in the findings file (an accepted risk): not fixed"
 
 
 def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
@@ -87,8 +89,10 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
                 if not service.in_scope(region, service.regions[region].vpcs[vpc_id]):
                     decisions.append(Skip(
                         region=region, vpc_id=vpc_id,
-                        reason="unused (no network interfaces); the check does not report it. Name it with --vpc-id to fix it",
+                        reason=f"{UNUSED}; the check does not report it. Name it with --vpc-id to fix it",
                     ))
+    for region, vpc_ids in sorted(targets.muted.items()):
+        decisions += [Skip(region=region, vpc_id=vpc_id, reason=MUTED) for vpc_id in vpc_ids]
     for decision in decisions:
         (plan.fixes if isinstance(decision, PlannedFix) else plan.skipped).append(decision)
         if isinstance(decision, Skip) and decision.reason.startswith(UNKNOWN):

@@ -9,7 +9,7 @@ from prowler_vpc_flow_logs.clients import Clients
 
 from .apply import Progress, apply, start_run
 from .aws import build_provider, check_regions, session_for
-from .errors import FAILED, RemediationError
+from .errors import FAILED, RemediationError, RunInterrupted
 from .models import BackoutResult, FixResult, FixSettings, Plan
 from .plan import make_plan
 from .targets import Targets
@@ -30,10 +30,24 @@ def scan(targets: Targets, profile: str | None = None, audit_config: dict | None
     return FlowLogs(build_provider(regions, profile, audit_config))
 
 
+class _NoScan:
+    """The plan's view of a scan that was not needed (no failing finding to look at)."""
+
+    def __init__(self, account: str | None) -> None:
+        from prowler_vpc_flow_logs.models import Policy
+
+        self.audited_account = account or "-"
+        self.policy = Policy(audited_account=self.audited_account)
+        self.regions: dict = {}
+
+
 def plan_fix(
     targets: Targets, settings: FixSettings, profile: str | None = None, audit_config: dict | None = None
-) -> tuple[Plan, Clients]:
+) -> tuple[Plan, Clients | None]:
     """Scan, plan and validate; no AWS write has happened when this returns."""
+    if targets.source == "findings" and not targets.by_region:
+        # every finding of the check passes or is muted: nothing to scan (never every region)
+        return make_plan(_NoScan(targets.account), targets, settings), None
     service = scan(targets, profile, audit_config)
     plan = make_plan(service, targets, settings)
     clients = Clients(service.session)
@@ -59,7 +73,10 @@ def run_fix(
     if confirm is not None and not confirm(plan):
         raise RemediationError("fix not confirmed; nothing was changed (pass --yes to skip the question)", FAILED)
     ledger = start_run(plan, "cli", state)
-    result = apply(plan, ledger, clients, progress=progress, wait=wait)
+    try:
+        result = apply(plan, ledger, clients, progress=progress, wait=wait)
+    except KeyboardInterrupt:
+        raise RunInterrupted(ledger.path.stem) from None
     result.unreadable = plan.unreadable
     return result
 

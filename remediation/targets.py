@@ -23,6 +23,7 @@ class Targets(BaseModel):
     vpc_ids: list[str] = Field(default_factory=list)  # explicit ids, looked up in ``regions``
     by_region: dict[str, list[str]] = Field(default_factory=dict)  # from a findings file
     account: str | None = None  # the account a findings file is about
+    muted: dict[str, list[str]] = Field(default_factory=dict)  # FAIL findings the mutelist muted
     source: str = "scan"
 
     @property
@@ -62,24 +63,38 @@ def read_findings(path: Path) -> Targets:
     if not isinstance(data, list) or not data:
         raise _not_prowler(path, "expected a non-empty JSON list of findings")
     by_region: dict[str, set[str]] = {}
+    muted: dict[str, set[str]] = {}
     accounts: set[str] = set()
+    ours = 0
     for index, finding in enumerate(data):
         product = (finding.get("metadata") or {}).get("product") or {} if isinstance(finding, dict) else {}
         if product.get("name") != "Prowler" or "status_code" not in finding or "finding_info" not in finding:
             raise _not_prowler(path, f"entry {index} is not a Prowler OCSF finding")
-        if finding["metadata"].get("event_code") != CHECK_ID or finding.get("status_code") != "FAIL":
+        if finding["metadata"].get("event_code") != CHECK_ID:
             continue
+        ours += 1
+        if finding.get("status_code") != "FAIL":
+            continue
+        # Prowler writes a finding its mutelist muted with status "Suppressed": an accepted risk
+        wanted = muted if finding.get("status") == "Suppressed" else by_region
         for resource in finding.get("resources") or []:
             match = VPC_ARN.match(str(resource.get("uid", "")))
             if match:
                 region, account, vpc_id = match.groups()
-                by_region.setdefault(region, set()).add(vpc_id)
+                wanted.setdefault(region, set()).add(vpc_id)
                 accounts.add(account)
+    if not ours:
+        raise RemediationError(
+            f"{path} holds no findings of {CHECK_ID} ({len(data)} finding(s) of other checks); "
+            f"scan with `prowler aws --checks {CHECK_ID} --output-formats json-ocsf` (or a compliance "
+            "scan that includes it) and pass that file"
+        )
     if len(accounts) > 1:
         raise RemediationError(f"{path} holds findings of several accounts ({', '.join(sorted(accounts))}); fix one account at a time")
     return Targets(
         regions=sorted(by_region),
         by_region={r: sorted(ids) for r, ids in by_region.items()},
         account=next(iter(accounts), None),
+        muted={r: sorted(ids) for r, ids in muted.items()},
         source="findings",
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import error_message
 from .errors import FAILED, RemediationError
-from .ledger import Ledger, check_run_id, ledger_path, now
+from .ledger import Ledger, check_run_id, ledger_path, now, search_regions
 from .models import (
     TAG_KEY,
     BackedOut,
@@ -39,46 +40,62 @@ def _describe(client, ids: list[str]) -> dict[str, dict]:
     return found
 
 
+@dataclass
+class Candidates:
+    """What a backout may delete: the ledger's flow logs plus every flow log carrying the run tag."""
+
+    ledger: Ledger | None
+    found: dict[str, Created] = field(default_factory=dict)  # flow log id -> where it was made
+    log_groups: list[str] = field(default_factory=list)  # "region:name" the run created
+    searched: list[str] = field(default_factory=list)  # regions searched by tag
+    unsearched: dict[str, str] = field(default_factory=dict)  # region -> why not
+    found_by_tag: list[str] = field(default_factory=list)  # tagged, but not in the ledger
+
+
 def candidates(
     run_id: str, client_for: ClientFor, base: Path | None, from_tags: bool, regions: list[str]
-) -> tuple[Ledger | None, dict[str, Created], list[str]]:
-    """(ledger or None, flow log id -> where the run created it, log groups the run created)."""
+) -> Candidates:
+    """The ledger's flow logs, then a search by the run tag in every region the run asked to
+    create in (a create whose answer was lost is recorded only by its request and its tag).
+    With ``from_tags`` the ledger may be lost or corrupt, and ``regions`` are searched too."""
     check_run_id(run_id)
-    ledger: Ledger | None = None
-    found: dict[str, Created] = {}
-    log_groups: list[str] = []
+    events = []
     if from_tags:
         if not regions:
             raise RemediationError("--from-tags needs the regions to search: --region R [--region R ...]")
-        events = []
+        ledger = None
         if ledger_path(run_id, base).is_file():
             try:
-                events = Ledger.open(run_id, base).events()
-                ledger = Ledger.open(run_id, base)  # readable: the backout is recorded in it
+                ledger = Ledger.open(run_id, base)
+                events = ledger.events()  # readable: the backout is recorded in it
             except RemediationError:
-                pass  # a corrupt ledger: the tags are the record
+                ledger, events = None, []  # a corrupt ledger: the tags are the record
     else:
         ledger = Ledger.open(run_id, base)
         events = ledger.events()
+    found = Candidates(ledger)
     for event in events:
         if isinstance(event, FlowLogCreated):
-            found[event.flow_log_id] = Created(flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region)
+            found.found[event.flow_log_id] = Created(flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region)
         elif isinstance(event, LogGroupCreated):
-            log_groups.append(f"{event.region}:{event.log_group_name}")
-    if from_tags:
-        for region in regions:
-            try:
-                tagged = _tagged(client_for("ec2", region), run_id)
-            except (ClientError, BotoCoreError) as error:
+            found.log_groups.append(f"{event.region}:{event.log_group_name}")
+    search = sorted(set(regions) | set(search_regions(events) if events else []))
+    for region in search:
+        try:
+            tagged = _tagged(client_for("ec2", region), run_id)
+        except (ClientError, BotoCoreError) as error:
+            if from_tags:
                 raise RemediationError(
                     f"cannot search flow logs by tag in {region}: {error_message(error)}", FAILED
                 ) from error
-            for fl in tagged:
-                found.setdefault(
-                    fl["FlowLogId"],
-                    Created(flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region),
-                )
-    return ledger, found, log_groups
+            found.unsearched[region] = error_message(error)
+            continue
+        found.searched.append(region)
+        for fl in tagged:
+            if fl["FlowLogId"] not in found.found:
+                found.found[fl["FlowLogId"]] = Created(flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region)
+                found.found_by_tag.append(fl["FlowLogId"])
+    return found
 
 
 def _others(client, created: list[Created]) -> dict[str, str]:
@@ -126,10 +143,14 @@ def backout(
     confirm: Callable[[BackoutResult], bool] | None = None,
 ) -> BackoutResult:
     """Delete the run's flow logs that still carry its tag; the rest are refused with a reason."""
-    ledger, found, log_groups = candidates(run_id, client_for, base, from_tags, list(regions or []))
-    result = BackoutResult(run_id=run_id, dry_run=dry_run, kept_log_groups=log_groups)
+    found = candidates(run_id, client_for, base, from_tags, list(regions or []))
+    ledger = found.ledger
+    result = BackoutResult(
+        run_id=run_id, dry_run=dry_run, kept_log_groups=found.log_groups,
+        searched=found.searched, unsearched=found.unsearched, found_by_tag=found.found_by_tag,
+    )
     by_region: dict[str, list[Created]] = {}
-    for created in found.values():
+    for created in found.found.values():
         by_region.setdefault(created.region, []).append(created)
     deletable: dict[str, list[Created]] = {}
     for region, items in sorted(by_region.items()):
@@ -157,11 +178,11 @@ def backout(
                 )
             else:
                 deletable.setdefault(region, []).append(created)
-    if dry_run or not deletable or (confirm and not confirm(_preview(result, deletable))):
-        result.deleted = [c for items in deletable.values() for c in items] if dry_run else []
-        if not dry_run and deletable:
-            raise RemediationError("backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED)
+    if dry_run:
+        result.deleted = [c for items in deletable.values() for c in items]
         return result
+    if deletable and confirm and not confirm(_preview(result, deletable)):
+        raise RemediationError("backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED)
     for region, items in sorted(deletable.items()):
         refused = _delete(client_for("ec2", region), [c.flow_log_id for c in items])
         result.refused.update(refused)
@@ -169,7 +190,7 @@ def backout(
     if ledger is not None:
         ledger.append(BackedOut(
             time=now(), deleted=[c.flow_log_id for c in result.deleted], refused=result.refused,
-            gone=result.gone, from_tags=from_tags,
+            gone=result.gone, from_tags=from_tags, searched=result.searched, unsearched=result.unsearched,
         ))
     return result
 

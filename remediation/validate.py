@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from prowler_vpc_flow_logs import record_format
 from prowler_vpc_flow_logs.policy import meets
 
 from .aws import error_code, error_message
@@ -19,7 +20,6 @@ from .models import FixSettings, Plan
 ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
 BUCKET_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^\s]*)?$")
 LOG_GROUP = re.compile(r"^[\w#./-]{1,512}$")
-LOG_FORMAT = re.compile(r"^\$\{[a-z0-9-]+\}( \$\{[a-z0-9-]+\})*$")
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
@@ -90,10 +90,17 @@ def check_settings(s: FixSettings) -> None:
                 f"--retention-in-days {s.retention_in_days} is not one CloudWatch Logs accepts "
                 f"({', '.join(map(str, RETENTION_DAYS))})"
             )
-    if s.log_format is not None and not LOG_FORMAT.match(s.log_format):
-        raise RemediationError(
-            f"--log-format '{s.log_format}' is not a flow log format (fields like '${{version}} ${{srcaddr}}' separated by spaces)"
-        )
+    if s.log_format is not None:
+        if not record_format.is_well_formed(s.log_format):
+            raise RemediationError(
+                f"--log-format '{s.log_format}' is not a flow log format (fields like '${{version}} ${{srcaddr}}' separated by spaces)"
+            )
+        unknown = record_format.unknown_fields(s.log_format)
+        if unknown:
+            raise RemediationError(
+                f"--log-format names field(s) AWS does not know: {', '.join(unknown)} (known: "
+                f"{', '.join(record_format.FIELDS)})"
+            )
 
 
 def check_traffic(settings: FixSettings, required: str) -> None:

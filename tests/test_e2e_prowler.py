@@ -7,6 +7,7 @@ import hashlib
 import importlib.metadata
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,42 @@ def test_all_policy_from_config_file_and_unused_vpcs(world, tmp_path):
     assert run.statuses() == expected, run.output[-3000:]
     text = run.by_resource()[estate.vpcs["reject-to-bucket"]]["status_detail"]
     assert "required ALL traffic" in text and "records only REJECT" in text
+
+
+MALFORMED_KNOB = {"empty": ("", "empty"), "null": (" null", "empty"), "list": (" [ALL]", "['ALL']"), "number": (" 5", "5")}
+
+
+def test_malformed_knob_values_through_prowler(world, tmp_path):
+    """Each malformed value: the strictest policy (ALL), said in every finding; never no findings."""
+    server, estate, _ = world
+
+    def scan(case: str):
+        config = tmp_path / f"{case}.yaml"
+        config.write_text(f"aws:\n  vpc_flow_logs_required_traffic_type:{MALFORMED_KNOB[case][0]}\n")
+        args = ["--checks", "vpc_flow_logs_enabled", *REGIONS, "--config-file", str(config)]
+        return run_prowler(args, server.env(), tmp_path, case)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two Prowler processes at a time
+        runs = dict(zip(MALFORMED_KNOB, pool.map(scan, MALFORMED_KNOB), strict=True))
+    for case, run in runs.items():
+        assert run.statuses() == estate.expected("ALL"), (case, run.output[-3000:])
+        said = (
+            "ALL traffic is required because vpc_flow_logs_required_traffic_type is "
+            f"{MALFORMED_KNOB[case][1]} in the Prowler config file"
+        )
+        assert all(said in f["status_detail"] for f in run.findings), case
+
+
+def test_a_check_whose_package_was_uninstalled_says_so_through_prowler(world, tmp_path):
+    """`pip uninstall prowler-vpc-flow-logs` before `vpc-flow-logs uninstall`: FAIL per region, loudly."""
+    server, _, _ = world
+    run = run_prowler(["--checks", "vpc_flow_logs_enabled", *REGIONS], server.env(), tmp_path, "gone", without_package=True)
+    assert sorted(f["resources"][0]["region"] for f in run.findings) == [REGION_B, REGION_A], run.output[-3000:]
+    for finding in run.findings:
+        assert finding["status_code"] == "FAIL"
+        assert "prowler-vpc-flow-logs is not installed in this Python environment" in finding["status_detail"]
+    assert "There are no findings" not in run.output
+    assert "CRITICAL" in run.output and "no VPC was evaluated" in run.output  # shown without --log-level
 
 
 def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):

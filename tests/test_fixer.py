@@ -82,3 +82,26 @@ def test_prowler_adapter_signature_and_delegation(role, estate, capsys):
             assert {"resource_id", "region"} <= set(module.fixer.__code__.co_varnames)
             assert module.fixer(resource_id=estate.vpcs["no-flow-logs"], region=REGION_A) is False
     assert "no 'vpc_flow_logs_enabled:' section" in capsys.readouterr().out
+
+
+def test_a_state_folder_that_cannot_be_written_is_said_once_and_nothing_is_written(role, estate, capsys, tmp_path):
+    unwritable = tmp_path / "a-file"
+    unwritable.write_text("")
+    section = {**CONFIG["vpc_flow_logs_enabled"], "state-dir": str(unwritable)}
+    service = service_with({"vpc_flow_logs_enabled": section})
+    before = snapshot()
+    run = FixerRun()
+    failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
+    assert not any(fix_finding(service, vpc_id, region, run) for region, vpc_id in failing)
+    out = capsys.readouterr().out
+    assert out.count(f"cannot record runs in {unwritable}/runs") == 1, out
+    assert "No flow log will be created in this Prowler run" in out
+    assert snapshot() == before
+
+
+def test_a_missing_section_is_said_once_for_many_findings(role, estate, capsys):
+    service = service_with({})
+    run = FixerRun()
+    failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
+    assert len(failing) > 1 and not any(fix_finding(service, v, r, run) for r, v in failing)
+    assert capsys.readouterr().out.count("no 'vpc_flow_logs_enabled:' section") == 1

@@ -7,6 +7,10 @@ after the fix (by hand, as an operator would) and checks what is kept and what i
 
 from __future__ import annotations
 
+from unittest import mock
+
+import botocore.client
+import botocore.exceptions
 import pytest
 
 from devtools.estate import REGION_A
@@ -84,3 +88,34 @@ def test_from_tags_after_the_ledger_is_lost_keeps_untagged_flow_logs(run, capsys
     assert first not in out  # untagged: nothing links it to the run any more
     assert all(f"deleted {i}" in out for i in rest)
     assert flow_log_ids() == run["before"] | {first}
+
+
+def test_a_region_that_cannot_be_searched_by_tag_is_said_and_not_backed_out(run, capsys):
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name == "DescribeFlowLogs" and any(f["Name"].startswith("tag:") for f in params.get("Filters", [])):
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "UnauthorizedOperation", "Message": "denied by test"}}, name
+            )
+        return original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", call):
+        code, out = backout(capsys, run["run_id"])
+    assert code == 1
+    assert f"COULD NOT SEARCH {REGION_A} for flow logs tagged with the run (denied by test)" in out
+    assert flow_log_ids() == run["before"]  # the recorded ones are deleted all the same
+    assert main(["runs"]) == 0 and "backed out: partly" in capsys.readouterr().out
+    code, out = backout(capsys, run["run_id"])  # later, with the permission back
+    assert code == 0 and main(["runs"]) == 0 and "backed out: yes" in capsys.readouterr().out
+
+
+def test_a_torn_last_record_keeps_the_run_readable(run, capsys):
+    ledger = Ledger.open(run["run_id"])
+    with open(ledger.path, "a", encoding="utf-8") as handle:
+        handle.write('{"event": "flow-log-created", "time": "2026-')  # the crash cut this write
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert "UNREADABLE" not in out and f"created {len(run['ids'])}" in out and "last record torn" in out
+    code, out = backout(capsys, run["run_id"])
+    assert code == 0 and flow_log_ids() == run["before"]

@@ -64,6 +64,9 @@ CASES = {
     "unknown-region": (lambda e: ["fix", "--region", "us-mars-1", *CWL], "unknown region(s): us-mars-1"),
     "traffic-does-not-fix": (lambda e: ["fix", *BOTH, *CWL, "--traffic-type", "ACCEPT"], "would not make a VPC pass"),
     "bad-log-format": (lambda e: ["fix", *BOTH, *CWL, "--log-format", "srcaddr dstaddr"], "is not a flow log format"),
+    "unknown-log-format-field": (lambda e: ["fix", *BOTH, *CWL, "--log-format", "${srcaddr} ${bogus-field}"], "--log-format names field(s) AWS does not know: bogus-field"),
+    "unknown-profile": (lambda e: ["fix", *BOTH, *CWL, "--profile", "no-such-profile"], "cannot use profile 'no-such-profile'"),
+    "state-dir-not-writable": (lambda e: ["fix", *BOTH, *CWL, "--yes", "--state-dir", "/proc/x"], "cannot record runs in /proc/x/runs"),
     "conflict-s3-with-log-group": (lambda e: ["fix", *BOTH, *S3, "--log-group-name", "/g"], "conflicting flags: --log-group-name"),
     "conflict-findings-with-vpc": (lambda e: ["fix", "--from-findings", "x.json", "--vpc-id", e.vpcs["no-flow-logs"], *CWL], "conflicting flags: --from-findings"),
     "conflict-retention-without-create": (lambda e: ["fix", *BOTH, *CWL[:6], "--retention-in-days", "30"], "conflicting flags: --retention-in-days"),
@@ -81,6 +84,9 @@ CASES = {
 
 
 CONFIGS = {
+    "config-value-empty": ("aws:\n  vpc_flow_logs_required_traffic_type:\n", "vpc_flow_logs_required_traffic_type is empty in the Prowler config file"),
+    "config-value-null": ("aws:\n  vpc_flow_logs_required_traffic_type: null\n", "vpc_flow_logs_required_traffic_type is empty in the Prowler config file"),
+    "config-value-a-number": ("aws:\n  vpc_flow_logs_required_traffic_type: 5\n", "vpc_flow_logs_required_traffic_type is 5 in the Prowler config file"),
     "config-value-malformed": ("aws:\n  vpc_flow_logs_required_traffic_type: EVERYTHING\n", "vpc_flow_logs_required_traffic_type is 'EVERYTHING' in the Prowler config file; it must be one of ALL, ACCEPT, REJECT"),
     "config-value-not-a-string": ("aws:\n  vpc_flow_logs_required_traffic_type: [ALL]\n", "vpc_flow_logs_required_traffic_type is ['ALL']"),
     "config-not-yaml": ("aws: [unclosed\n", "is not a YAML file"),
@@ -210,3 +216,45 @@ def test_fix_from_findings_replans_from_a_fresh_scan(role, estate, capsys, tmp_p
     assert [s["vpc_id"] for s in result["skipped"]] == [estate.vpcs["all-to-log-group"]]
     assert snapshot() == before
     assert client("ec2").describe_vpcs()  # sanity: still the same moto
+
+
+def test_home_that_cannot_hold_state(small, capsys, tmp_path, monkeypatch):
+    """No --state-dir and a HOME where nothing can be written (here: HOME is a file)."""
+    home = tmp_path / "home-is-a-file"
+    home.write_text("")
+    for name in ("VPC_FLOW_LOGS_STATE_DIR", "XDG_STATE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    refused(capsys, ["fix", *BOTH, *CWL, "--yes"], f"cannot record runs in {home}/.local/state/prowler-vpc-flow-logs/runs")
+
+
+def test_findings_file_without_this_checks_findings(small, capsys, tmp_path):
+    """A CIS scan's file with other checks only: say so, never "nothing to fix" over every region."""
+    path = tmp_path / "cis.ocsf.json"
+    arn = f"arn:aws:ec2:{REGION_A}:123456789012:vpc/{small.vpcs['no-flow-logs']}"
+    path.write_text(json.dumps([ocsf_finding(arn, check="ec2_instance_public_ip"), ocsf_finding(arn, check="vpc_default_security_group_closed")]))
+    refused(capsys, ["fix", "--from-findings", str(path), *CWL], "holds no findings of vpc_flow_logs_enabled (2 finding(s) of other checks)")
+
+
+def test_findings_that_all_pass_scan_nothing(small, capsys, tmp_path, monkeypatch):
+    path = tmp_path / "passing.ocsf.json"
+    path.write_text(json.dumps([ocsf_finding(f"arn:aws:ec2:{REGION_A}:123456789012:vpc/{small.vpcs['no-flow-logs']}", status="PASS")]))
+    from prowler_vpc_flow_logs.remediation import run
+
+    monkeypatch.setattr(run, "scan", lambda *a, **k: pytest.fail("no region needs a scan"))
+    assert main(["fix", "--from-findings", str(path), *CWL, "--yes"]) == 0
+    assert "Nothing to fix" in capsys.readouterr().out
+
+
+def test_muted_findings_are_skipped_and_said(role, estate, capsys, tmp_path):
+    arn = "arn:aws:ec2:{}:123456789012:vpc/{}"
+    muted = {**ocsf_finding(arn.format(REGION_A, estate.vpcs["accept-only"])), "status": "Suppressed"}
+    path = tmp_path / "muted.ocsf.json"
+    path.write_text(json.dumps([muted, ocsf_finding(arn.format(REGION_A, estate.vpcs["no-flow-logs"]))]))
+    assert main(["fix", "--from-findings", str(path), *CWL, "--dry-run", "--output", "json"]) == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert [p["vpc_id"] for p in result["planned"]] == [estate.vpcs["no-flow-logs"]]
+    [skip] = result["skipped"]
+    assert skip["vpc_id"] == estate.vpcs["accept-only"] and "muted by Prowler's mutelist" in skip["reason"]
+    assert f"{estate.vpcs['accept-only']}: muted by Prowler's mutelist in the findings file (an accepted risk)" in err

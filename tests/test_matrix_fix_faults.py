@@ -152,3 +152,80 @@ def test_bucket_deleted_between_plan_and_apply(role, estate, capsys, monkeypatch
     assert "S3 bucket 'flow-logs-short-lived' no longer exists" in result["failed"][0]["message"]
     assert list_runs()[0].failed == len(result["failed"])
     nothing_lost(result["run_id"], set(), before)
+
+
+def _answer_lost(how: BaseException):
+    """CreateFlowLogs completes on the server (the flow log exists, tagged), then the client
+    never sees the answer: ``how`` is raised instead of returning it."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        response = original(self, name, params)
+        if name == "CreateFlowLogs":
+            raise how
+        return response
+
+    return call
+
+
+def test_ctrl_c_while_a_create_is_in_flight_then_a_plain_backout(role, estate, capsys, monkeypatch):
+    before = flow_log_ids()
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", _answer_lost(KeyboardInterrupt()))
+        assert main(["fix", "--region", REGION_A, *CWL, "--yes"]) == 130
+    err = capsys.readouterr().err
+    [run] = list_runs()
+    assert f"interrupted during run {run.run_id}" in err
+    assert f"Undo with: vpc-flow-logs backout {run.run_id}" in err
+    lost = tagged(run.run_id)
+    assert len(lost) == 1 and Ledger.open(run.run_id).created() == []  # only its tag knows it
+    assert main(["runs"]) == 0 and "backed out: no" in capsys.readouterr().out
+    assert main(["backout", run.run_id, "--yes"]) == 0  # plain: no --from-tags
+    out = capsys.readouterr().out
+    assert f"found by the run tag (not in the ledger; a create whose answer was lost): {lost.pop()}" in out
+    assert tagged(run.run_id) == set() and flow_log_ids() == before
+    assert main(["runs"]) == 0 and "backed out: yes" in capsys.readouterr().out
+
+
+def test_a_lost_answer_is_reconciled_by_the_run_tag(role, estate, capsys, monkeypatch):
+    """botocore gives up on the connection after the server created the flow log."""
+    from botocore.exceptions import ReadTimeoutError
+
+    before = flow_log_ids()
+    lost = ReadTimeoutError(endpoint_url="https://ec2.us-east-1.amazonaws.com/")
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", _answer_lost(lost))
+        code, result, _ = fix_json(capsys, "--region", REGION_A, *CWL)
+    assert code == 0 and result["failed"] == []
+    created = {c["flow_log_id"] for c in result["created"]}
+    assert len(created) >= 5 and tagged(result["run_id"]) == created
+    nothing_lost(result["run_id"], created, before)  # each found by its tag and recorded
+
+
+def test_a_lost_answer_that_cannot_be_reconciled_is_said(role, estate, capsys, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name == "CreateFlowLogs":
+            original(self, name, params)  # created on the server ...
+            raise EndpointConnectionError(endpoint_url="https://ec2.eu-west-1.amazonaws.com/")
+        if name == "DescribeFlowLogs" and "Filters" in params:  # ... and the look-up by tag fails too
+            raise EndpointConnectionError(endpoint_url="https://ec2.eu-west-1.amazonaws.com/")
+        return original(self, name, params)
+
+    before = flow_log_ids()
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+        code, result, _ = fix_json(capsys, "--region", REGION_B, *CWL)
+    assert code == 1 and result["created"] == []
+    [failed] = result["failed"]
+    assert failed["code"] == "OutcomeUnknown"
+    assert f"vpc-flow-logs backout {result['run_id']}` finds it" in failed["message"]
+    [run] = list_runs()
+    assert run.unknown_outcomes == 1
+    assert main(["runs"]) == 0 and "1 create(s) with a lost answer" in capsys.readouterr().out
+    assert len(tagged(result["run_id"])) == 1  # AWS did create it
+    assert main(["backout", result["run_id"], "--yes"]) == 0
+    assert flow_log_ids() == before and tagged(result["run_id"]) == set()

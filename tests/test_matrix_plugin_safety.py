@@ -159,11 +159,11 @@ def test_cli_bad_subcommand(argv, capsys):
 
 
 def pip_rewrites_builtin(install: ProwlerInstall) -> None:
-    """What `pip install --force-reinstall prowler` (or an upgrade) does to the check folder."""
+    """What `pip install --force-reinstall prowler` (or an upgrade) does to the check folder: it
+    rewrites the files in its RECORD and leaves ours that are not (the --fixer adapter) behind."""
     for name, data in BUILTIN.items():
         (install.check_dir / name).write_bytes(data)
-    for extra in set(files(install.check_dir)) - set(BUILTIN):
-        (install.check_dir / extra).unlink()
+    assert set(files(install.check_dir)) - set(BUILTIN) == {"vpc_flow_logs_enabled_fixer.py"}
 
 
 def status(install: ProwlerInstall, capsys) -> tuple[int, str]:
@@ -198,7 +198,11 @@ def test_status_detects_prowler_reinstalled_over_the_plugin(tmp_path, capsys):
         "WARNING: Prowler 5.46.0 was reinstalled after `vpc-flow-logs install`, which replaced "
         "our check: run `vpc-flow-logs install` to activate it again"
     ) in out
-    install_check(install)  # the instruction works
+    assert "vpc_flow_logs_enabled: Prowler's built-in check\n" in out  # one instruction, not two
+    assert out.count("run `vpc-flow-logs install") == 1 and "--force" not in out
+    with mock.patch.object(cli, "find_prowler", return_value=install):
+        assert cli.main(["install"]) == 0  # plain install: the instruction works
+    assert matches_record(files(install.backup_dir), install.record)  # the leftover is not backed up
     code, out = status(install, capsys)
     assert code == 0 and "WARNING" not in out
 
@@ -219,6 +223,15 @@ def test_status_detects_prowler_upgraded_over_the_plugin(tmp_path, capsys, new_v
     assert code == 1
     assert f"WARNING: Prowler was upgraded from 5.46.0 to {new_version} after `vpc-flow-logs install`" in out
     assert words in out
+
+
+def test_uninstall_after_a_reinstalled_prowler_removes_our_leftover(tmp_path):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    pip_rewrites_builtin(install)
+    assert active_check(install) == "built-in"
+    assert "removed vpc_flow_logs_enabled_fixer.py, left behind by pip" in uninstall_check(install)
+    assert files(install.check_dir) == BUILTIN
 
 
 def test_status_says_nothing_after_a_deliberate_uninstall(tmp_path, capsys):

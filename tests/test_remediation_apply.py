@@ -148,5 +148,7 @@ def test_ledger_event_order(role, estate, capsys):
     _, result, _ = fix_json(capsys, "--region", REGION_B, *CWL)
     events = Ledger.open(result["run_id"]).events()
     kinds = [e.event for e in events]
-    assert kinds == ["run-started", "log-group-created", "flow-log-created", "run-finished"]
-    assert isinstance(events[2], FlowLogCreated) and events[2].vpc_id == result["created"][0]["vpc_id"]
+    assert kinds == ["run-started", "log-group-created", "create-requested", "flow-log-created", "run-finished"]
+    vpc_id = result["created"][0]["vpc_id"]
+    assert events[2].region == REGION_B and events[2].vpc_ids == [vpc_id]  # recorded before the call
+    assert isinstance(events[3], FlowLogCreated) and events[3].vpc_id == vpc_id

@@ -154,3 +154,54 @@ def test_waiter_reports_flow_logs_that_do_not_become_active(estate):
     assert problems == {bad: "still INACTIVE", failed: "delivery FAILED (Access error)"}
     get_backend("ec2")[DEFAULT_ACCOUNT_ID][REGION_A].flow_logs[bad].flow_log_status = "ACTIVE"
     assert wait_active(ec2, [good, bad], delay=0, max_attempts=1) == {}
+
+
+def _plan(**changes):
+    from prowler_vpc_flow_logs.remediation.models import FixSettings, Plan
+
+    settings = FixSettings(**CWL, create_log_group=True, retention_in_days=changes.pop("retention", None))
+    return Plan(account="123456789012", settings=settings, regions=[REGION_A], **changes)
+
+
+def test_plan_text_collapses_unused_vpcs_and_shows_retention():
+    from prowler_vpc_flow_logs.remediation.cli import plan_text
+    from prowler_vpc_flow_logs.remediation.plan import UNUSED
+
+    unused = [Skip(region=f"r-{n}", vpc_id=f"vpc-{n:08x}", reason=f"{UNUSED}; not reported") for n in range(17)]
+    text = plan_text(_plan(skipped=unused, log_groups_to_create=[REGION_A], retention=365))
+    assert "skip 17 unused VPC(s) in 17 region(s)" in text and "vpc-00000000" not in text
+    assert f"create log group '/vpc/fix' in {REGION_A} (records kept 365 days)" in text
+    text = plan_text(_plan(log_groups_to_create=[REGION_A]))
+    assert "(records never expire; --retention-in-days N sets it)" in text
+
+
+def test_a_run_that_created_nothing_says_there_is_nothing_to_undo():
+    from prowler_vpc_flow_logs.remediation.cli import fix_text
+    from prowler_vpc_flow_logs.remediation.models import OUTCOME_UNKNOWN, Failed, FixResult
+
+    failed = Failed(vpc_id=VPC.id, region=REGION_A, code="Client.AccessDenied", message="no")
+    result = FixResult(run_id="vfl-20261128T000000Z-abcdef", account="1", regions=[REGION_A], failed=[failed])
+    text = fix_text(result)
+    assert "Undo with" not in text and "nothing to undo (recorded as run vfl-20261128T000000Z-abcdef)" in text
+    result.failed.append(failed.model_copy(update={"code": OUTCOME_UNKNOWN}))
+    assert "Undo with: vpc-flow-logs backout vfl-20261128T000000Z-abcdef" in fix_text(result)
+
+
+def test_every_option_has_help_and_shaping_flags_name_the_aws_cli_flag():
+    import argparse
+
+    from prowler_vpc_flow_logs.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        assert sub.description, f"{name} has no description"
+        assert sub.epilog and "vpc-flow-logs" in sub.epilog, f"{name} shows no example"
+        for action in sub._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    fix = {a.option_strings[0]: a.help for a in commands.choices["fix"]._actions if a.option_strings}
+    for flag in ("--log-destination-type", "--log-group-name", "--deliver-logs-permission-arn",
+                 "--log-destination", "--traffic-type", "--max-aggregation-interval", "--log-format"):
+        assert f"as {'aws ec2 create-flow-logs ' if flag == '--log-destination-type' else ''}{flag}" in fix[flag], flag
+    assert "(default: ALL)" in fix["--traffic-type"]
+    assert "--profile" in fix["--profile"] and "default" in fix["--profile"]

@@ -6,7 +6,9 @@ import pytest
 
 from devtools.estate import EXPECTED, EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs
 from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.service import FlowLogs, required_traffic_type
+from prowler_vpc_flow_logs.config import TRAFFIC_TYPE_KEY as KEY
+from prowler_vpc_flow_logs.config import problems, required_traffic_type, strictest_note
+from prowler_vpc_flow_logs.service import FlowLogs
 from tests.conftest import client, failing_call, keyed_verdicts
 
 REGIONS = {REGION_A, REGION_B}
@@ -86,11 +88,28 @@ def test_describe_flow_logs_denied_never_passes_nor_says_disabled(estate):
 
 
 @pytest.mark.parametrize(
-    "value,expected", [(None, "REJECT"), ("all", "ALL"), ("ACCEPT", "ACCEPT"), ("bogus", "ALL")]
+    "config,expected,said",
+    [
+        ({}, "REJECT", None),
+        ({KEY: "all"}, "ALL", None),
+        ({KEY: " ACCEPT "}, "ACCEPT", None),
+        ({KEY: "bogus"}, "ALL", "'bogus'"),
+        ({KEY: None}, "ALL", "empty"),  # `key:` with no value, or `key: null`
+        ({KEY: ""}, "ALL", "empty"),
+        ({KEY: ["ALL"]}, "ALL", "['ALL']"),
+        ({KEY: 5}, "ALL", "5"),
+        ({KEY: True}, "ALL", "True"),
+        ({KEY: {"type": "ALL"}}, "ALL", "{'type': 'ALL'}"),
+        (None, "REJECT", None),
+    ],
 )
-def test_config_knob(value, expected):
-    config = {} if value is None else {"vpc_flow_logs_required_traffic_type": value}
+def test_config_knob(config, expected, said):
     assert required_traffic_type(config) == expected
+    note = strictest_note(config)
+    if said is None:
+        assert note == "" and problems(config) == []
+    else:
+        assert note == f"ALL traffic is required because {KEY} is {said} in the Prowler config file; it must be one of ALL, ACCEPT, REJECT"
 
 
 def test_invalid_config_value_uses_all_and_every_finding_says_why(estate):

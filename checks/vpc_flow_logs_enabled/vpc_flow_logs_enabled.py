@@ -1,23 +1,30 @@
 """Prowler check: every VPC has usable flow logs that capture the required traffic.
 
-This file also runs from Prowler's own tree (after ``vpc-flow-logs install`` or
-``prowler -x checks/``); everything it needs comes from the installed
-``prowler_vpc_flow_logs`` package.
+``vpc-flow-logs install`` copies this file into Prowler's own tree (Prowler loads this check
+id only from there); everything it does comes from the ``prowler_vpc_flow_logs`` package.
+If that package is gone or cannot start, the check still answers: a FAIL per audited region
+saying why, and a CRITICAL log line Prowler shows by default, never "There are no findings".
 """
 
 from prowler.lib.check.models import Check, Check_Report_AWS
 
-from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
-from prowler_vpc_flow_logs.asff import keep_cis_mappings_in_findings
-from prowler_vpc_flow_logs.findings import verdicts
-from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
+try:
+    from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
+    from prowler_vpc_flow_logs.asff import keep_cis_mappings_in_findings
+    from prowler_vpc_flow_logs.findings import verdicts
+    from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
 
-keep_check_after_custom_folder_run(__file__)
-keep_cis_mappings_in_findings()
+    keep_check_after_custom_folder_run(__file__)
+    keep_cis_mappings_in_findings()
+    UNAVAILABLE = None
+except Exception as error:  # the package is missing or broken: say so in findings
+    UNAVAILABLE = error
 
 
 class vpc_flow_logs_enabled(Check):
     def execute(self) -> list[Check_Report_AWS]:
+        if UNAVAILABLE is not None:
+            return unavailable_findings(self, UNAVAILABLE)
         findings = []
         metadata = self.metadata()  # serialised once, not once per VPC
         for region, vpc, verdict in verdicts(flow_logs_client):
@@ -38,3 +45,36 @@ class vpc_flow_logs_enabled(Check):
             )
             findings.append(report)
         return findings
+
+
+def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AWS]:
+    """One FAIL per audited region when the plug-in's package cannot run (uses Prowler only)."""
+    import importlib.metadata
+
+    from prowler.lib.logger import logger
+    from prowler.providers.common.provider import Provider
+
+    if isinstance(error, ModuleNotFoundError) and error.name == "prowler_vpc_flow_logs":
+        why = "its package prowler-vpc-flow-logs is not installed in this Python environment"
+    else:
+        why = f"its package prowler-vpc-flow-logs failed to load ({error.__class__.__name__}: {error})"
+    version = importlib.metadata.version("prowler")
+    message = (
+        f"Prowler runs vpc_flow_logs_enabled of prowler-vpc-flow-logs, but {why}; no VPC was "
+        "evaluated. Reinstall the plug-in (pip install prowler-vpc-flow-logs), or restore "
+        f"Prowler's built-in check: pip install --force-reinstall --no-deps prowler=={version}"
+    )
+    logger.critical(message)
+    identity = Provider.get_global_provider().identity
+    regions = sorted(getattr(identity, "audited_regions", None) or [])
+    findings = []
+    for region in regions or [getattr(identity, "profile_region", None) or "us-east-1"]:
+        report = Check_Report_AWS(metadata=check.metadata(), resource={})
+        report.resource_id = "unknown"
+        report.resource_arn = f"arn:{identity.partition}:ec2:{region}:{identity.account}:vpc/unknown"
+        report.region = region
+        report.status = "FAIL"
+        scope = f"The VPCs in {region}" if regions else "The VPCs in every audited region"
+        report.status_extended = f"{scope} could not be audited: {message}"
+        findings.append(report)
+    return findings

@@ -132,6 +132,21 @@ def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
     )
 
 
+def _is_our_leftover(name: str, data: bytes) -> bool:
+    """A file of ours that pip left behind when it rewrote the built-in (it is not in RECORD)."""
+    return name in _our_files() and b"prowler_vpc_flow_logs" in data
+
+
+def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[str, bytes] | None:
+    """The built-in files among ``present`` when they match RECORD and the rest are our
+    leftovers (after ``pip install --force-reinstall prowler``); else None."""
+    builtin = {name: data for name, data in present.items() if name in install.record}
+    extras = {name: data for name, data in present.items() if name not in install.record}
+    if matches_record(builtin, install.record) and all(_is_our_leftover(*item) for item in extras.items()):
+        return builtin
+    return None
+
+
 def active_check(install: ProwlerInstall) -> str:
     """Which check Prowler will run: "ours", "outdated" (another version of ours), "built-in",
     "missing" or "modified"."""
@@ -141,7 +156,7 @@ def active_check(install: ProwlerInstall) -> str:
     ours = _our_files()
     if all(present.get(name) == data for name, data in ours.items()) and set(present) <= set(ours):
         return "ours"
-    if matches_record(present, install.record):
+    if _builtin_part(install, present) is not None:
         return "built-in"
     if b"prowler_vpc_flow_logs" in present[f"{CHECK_ID}.py"]:
         return "outdated"
@@ -298,7 +313,7 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
             exit_code=2,
         )
     if state == "built-in":
-        _backup_builtin(install, _present_files(install.check_dir))
+        _backup_builtin(install, _builtin_part(install, _present_files(install.check_dir)) or {})
     _write_files(install.check_dir, _our_files())
     _save_marker(install, installed=True)
     note = "" if install.backup_dir.is_dir() else " (no backup of the built-in check exists)"
@@ -308,7 +323,13 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
 def uninstall_check(install: ProwlerInstall) -> str:
     """Put Prowler's built-in check back and verify it against RECORD."""
     if active_check(install) == "built-in":
+        present = _present_files(install.check_dir)
+        builtin = _builtin_part(install, present) or present
         _save_marker(install, installed=False)
+        if builtin != present:  # files of ours that pip left beside the built-in
+            _write_files(install.check_dir, builtin)
+            left = ", ".join(sorted(set(present) - set(builtin)))
+            return f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID}; removed {left}, left behind by pip"
         return f"nothing to do: Prowler {install.version} already runs its built-in {CHECK_ID}"
     files = _builtin_files(install)
     _write_files(install.check_dir, files)

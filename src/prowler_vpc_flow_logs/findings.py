@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prowler_vpc_flow_logs.models import Verdict, Vpc
+from prowler_vpc_flow_logs.models import Verdict, Vpc, internal_error
 from prowler_vpc_flow_logs.policy import evaluate, region_unreadable
 from prowler_vpc_flow_logs.service import FlowLogs
 
@@ -40,4 +40,19 @@ def verdicts(service: FlowLogs) -> Iterator[tuple[str, Vpc | None, Verdict]]:
         for vpc_id in sorted(data.vpcs):
             vpc = data.vpcs[vpc_id]
             if service.in_scope(region, vpc):
-                yield region, vpc, verdict_for(service, region, vpc)
+                yield region, vpc, _guarded_verdict(service, region, vpc)
+
+
+def _guarded_verdict(service: FlowLogs, region: str, vpc: Vpc) -> Verdict:
+    """``verdict_for``, but a defect gives a FAIL that says so instead of losing the finding."""
+    try:
+        return verdict_for(service, region, vpc)
+    except Exception as error:
+        return Verdict(
+            status="FAIL",
+            status_extended=(
+                f"{vpc.label} in {region} could not be audited: "
+                f"{internal_error(region, error).describe()}. No verdict on its flow logs was reached."
+            ),
+            unreadable=True,
+        )

@@ -34,18 +34,29 @@ def advice(action: str, code: str) -> str:
 
 
 class ReadError(BaseModel):
-    """An AWS read call that failed after botocore's retries."""
+    """An AWS read call that failed after botocore's retries, or (no ``action``) a failure of
+    the check itself: either way what it should have read is unknown."""
 
     model_config = ConfigDict(frozen=True)
 
-    action: str  # the IAM action behind the call, e.g. "ec2:DescribeFlowLogs"
+    action: str  # the IAM action behind the call, e.g. "ec2:DescribeFlowLogs"; "" for the check itself
     region: str
     code: str
     message: str = ""
 
     def describe(self) -> str:
         detail = f"{self.code}: {self.message}" if self.message else self.code
+        if not self.action:
+            return (
+                f"the check itself failed in {self.region} ({detail}); this is a defect of "
+                "prowler-vpc-flow-logs: please report it with this message"
+            )
         return f"{self.action} failed in {self.region} ({detail}); {advice(self.action, self.code)}"
+
+
+def internal_error(region: str, error: Exception) -> ReadError:
+    """A ReadError for an unexpected exception inside the check (never a verdict of its own)."""
+    return ReadError(action="", region=region, code=error.__class__.__name__, message=str(error))
 
 
 class Destination(BaseModel):

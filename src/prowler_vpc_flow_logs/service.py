@@ -16,6 +16,7 @@ from prowler.lib.logger import logger
 from prowler.lib.scan_filters.scan_filters import is_resource_filtered
 from prowler.providers.aws.lib.service.service import AWSService
 
+from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
 from prowler_vpc_flow_logs.models import (
@@ -25,10 +26,9 @@ from prowler_vpc_flow_logs.models import (
     Policy,
     ReadError,
     Vpc,
+    internal_error,
 )
-from prowler_vpc_flow_logs.policy import ALLOWED_TRAFFIC_TYPES
 
-CONFIG_KEY = "vpc_flow_logs_required_traffic_type"
 PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
 
 
@@ -45,23 +45,6 @@ def read_error(action: str, region: str, error: Exception) -> ReadError:
     return ReadError(
         action=action, region=region, code=error.__class__.__name__, message=str(error)
     )
-
-
-def config_problem(audit_config: dict | None) -> str | None:
-    """What is wrong with the policy knob in Prowler's config, or None when it is fine or unset."""
-    raw = (audit_config or {}).get(CONFIG_KEY)
-    if raw is None or str(raw).upper() in ALLOWED_TRAFFIC_TYPES:
-        return None
-    return f"{CONFIG_KEY} is {raw!r} in the Prowler config file; it must be one of {', '.join(ALLOWED_TRAFFIC_TYPES)}"
-
-
-def required_traffic_type(audit_config: dict | None) -> str:
-    """The policy knob from Prowler's config file (default REJECT; ALL, the strictest, when invalid)."""
-    problem = config_problem(audit_config)
-    if problem:
-        logger.error(f"{problem}; using ALL, the strictest setting")
-        return "ALL"
-    return str((audit_config or {}).get(CONFIG_KEY, "REJECT")).upper()
 
 
 class RegionData:
@@ -82,12 +65,13 @@ class FlowLogs(AWSService):
 
     def __init__(self, provider) -> None:
         super().__init__("ec2", provider)
-        problem = config_problem(self.audit_config)
         self.policy = Policy(
-            required_traffic_type=required_traffic_type(self.audit_config),
+            required_traffic_type=config.required_traffic_type(self.audit_config),
             audited_account=self.audited_account,
-            note=f"ALL traffic is required because {problem}" if problem else "",
+            note=config.strictest_note(self.audit_config),
         )
+        for problem in config.problems(self.audit_config):
+            logger.error(f"{problem}; using the strictest setting")
         self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
         self.regions: dict[str, RegionData] = {}
         self.destinations: dict[Destination, DestinationState] = {}
@@ -100,6 +84,18 @@ class FlowLogs(AWSService):
         region = regional_client.region
         data = RegionData()
         self.regions[region] = data
+        try:
+            self._read_region(regional_client, data)
+        except Exception as error:  # a defect must not cost the region its findings
+            failure = internal_error(region, error)
+            logger.error(f"{region} -- {failure.describe()}")
+            if data.vpcs:
+                data.flow_logs_error = failure  # every VPC of the region: could not be audited
+            else:
+                data.vpcs_error = failure  # one finding for the region
+
+    def _read_region(self, regional_client, data: RegionData) -> None:
+        region = regional_client.region
         try:
             self._describe_vpcs(regional_client, data)
         except (ClientError, BotoCoreError) as error:
@@ -213,9 +209,12 @@ class FlowLogs(AWSService):
 
     # -- destinations ---------------------------------------------------------
     def _probe(self, destination: Destination) -> None:
-        self.destinations[destination] = check_destination(
-            destination, self._clients, self.audited_account
-        )
+        try:
+            state = check_destination(destination, self._clients, self.audited_account)
+        except Exception as error:  # a defect: the destination's existence stays unknown
+            failure = internal_error(destination.region or "us-east-1", error)
+            state = DestinationState(status="error", detail=failure.describe())
+        self.destinations[destination] = state
 
     def _check_destinations(self) -> None:
         distinct = {
