@@ -28,6 +28,7 @@ plugin: $(EDITABLE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: plugin lint
 	$(VENV)/bin/pytest -q

@@ -44,7 +44,9 @@ def distinct_destinations(vpcs_per_region: int, regions: tuple[str, ...] = REGIO
     return len(regions) * ((vpcs_per_region >= 1) + (vpcs_per_region >= 3))
 
 
-def seed(vpcs_per_region: int, regions: tuple[str, ...] = REGIONS, in_use_every: int = 4) -> BenchEstate:
+def seed(
+    vpcs_per_region: int, regions: tuple[str, ...] = REGIONS, in_use_every: int = 4
+) -> BenchEstate:
     """Create the estate in moto's in-process backends (call after a reset)."""
     account = DEFAULT_ACCOUNT_ID
     s3 = get_backend("s3")[account]["aws"]

@@ -144,7 +144,9 @@ class CallCounter:
 
         def init_subclass(cls: type, **kwargs: Any) -> None:
             if "__init__" in cls.__dict__:
-                cls.__init__ = wrap(cls.__dict__["__init__"], f"{cls.__module__}.{cls.__qualname__}")
+                cls.__init__ = wrap(
+                    cls.__dict__["__init__"], f"{cls.__module__}.{cls.__qualname__}"
+                )
 
         AWSService.__init_subclass__ = classmethod(init_subclass)  # type: ignore[method-assign,assignment]
 
@@ -193,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.callprobe", description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="JSON report to write")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sleep before every call")
-    parser.add_argument("prowler_args", nargs=argparse.REMAINDER, help="-- then Prowler's arguments")
+    parser.add_argument(
+        "prowler_args", nargs=argparse.REMAINDER, help="-- then Prowler's arguments"
+    )
     args = parser.parse_args(argv)
     prowler_args = args.prowler_args[1:] if args.prowler_args[:1] == ["--"] else args.prowler_args
 

@@ -14,15 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devtools.estate import REGION_A, REGION_B, Estate
-from devtools.prowler_cli import VPC_FLOW_LOGS, ProwlerRun, run_prowler
+from devtools.estate import REGION_A, REGION_B, Estate, trust_policy
+from devtools.prowler_cli import ProwlerRun, run_cli, run_prowler
 
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 REGIONS = ["--region", REGION_A, "--region", REGION_B]
 
 
@@ -43,13 +37,15 @@ def _role(server) -> str:
     try:
         return iam.get_role(RoleName="flow-logs-delivery")["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        return iam.create_role(RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        return iam.create_role(
+            RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(trust_policy())
+        )["Role"]["Arn"]
 
 
 def _cli(env: dict[str, str], *args: str, show: bool = True) -> subprocess.CompletedProcess:
     if show:
         print(f"\n$ vpc-flow-logs {' '.join(args)}\n", flush=True)
-    done = subprocess.run([str(VPC_FLOW_LOGS), *args], env=env, capture_output=True, text=True, timeout=600)
+    done = run_cli(list(args), env)
     if show:
         print(done.stdout.rstrip())
         if done.stderr.strip():
@@ -79,31 +75,50 @@ def run_remediation_demo(server, env: dict[str, str], estate: Estate) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         state = ["--state-dir", str(Path(tmp) / "state")]
         destination = [
-            "--log-destination-type", "cloud-watch-logs", "--log-group-name", "/vpc/flow-logs-remediation",
-            "--deliver-logs-permission-arn", role, "--create-log-group", "--retention-in-days", "90",
+            "--log-destination-type",
+            "cloud-watch-logs",
+            "--log-group-name",
+            "/vpc/flow-logs-remediation",
+            "--deliver-logs-permission-arn",
+            role,
+            "--create-log-group",
+            "--retention-in-days",
+            "90",
         ]
         _cli(env, "fix", *REGIONS, *destination, "--dry-run", *state)
         if _flow_logs(server) != before_ids:
             _fail("the dry run changed the estate")
 
         print(f"\n$ vpc-flow-logs fix {' '.join(REGIONS)} ... --yes --output json\n", flush=True)
-        done = _cli(env, "fix", *REGIONS, *destination, "--yes", "--output", "json", *state, show=False)
+        done = _cli(
+            env, "fix", *REGIONS, *destination, "--yes", "--output", "json", *state, show=False
+        )
         if done.returncode != 0:
             print(done.stderr)
             _fail("fix failed")
         result = json.loads(done.stdout)
         run_id = result["run_id"]
         for created in result["created"]:
-            print(f"  created {created['flow_log_id']} for {names.get(created['vpc_id'], created['vpc_id'])} in {created['region']}")
-        print(f"  run {run_id}: {len(result['created'])} created, {len(result['skipped'])} skipped, {len(result['failed'])} failed")
+            print(
+                f"  created {created['flow_log_id']} for {names.get(created['vpc_id'], created['vpc_id'])} in {created['region']}"
+            )
+        print(
+            f"  run {run_id}: {len(result['created'])} created, {len(result['skipped'])} skipped, {len(result['failed'])} failed"
+        )
 
-        print("\n$ prowler aws --checks vpc_flow_logs_enabled -f us-east-1 eu-west-1   (after the fix)")
-        fixed = run_prowler(["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, Path(tmp), "fixed")
+        print(
+            "\n$ prowler aws --checks vpc_flow_logs_enabled -f us-east-1 eu-west-1   (after the fix)"
+        )
+        fixed = run_prowler(
+            ["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, Path(tmp), "fixed"
+        )
         _table(names, expected, fixed, "after fix")
         if "FAIL" in fixed.statuses().values():
             _fail("a VPC still fails after the fix")
 
-        again = _cli(env, "fix", *REGIONS, *destination, "--yes", "--output", "json", *state, show=False)
+        again = _cli(
+            env, "fix", *REGIONS, *destination, "--yes", "--output", "json", *state, show=False
+        )
         if json.loads(again.stdout)["created"]:
             _fail("a second fix created flow logs")
         print("\nA second `vpc-flow-logs fix` creates nothing: every targeted VPC passes.")
@@ -111,15 +126,24 @@ def run_remediation_demo(server, env: dict[str, str], estate: Estate) -> None:
         _cli(env, "runs", *state)
         _cli(env, "backout", run_id, "--yes", *state)
 
-        print("\n$ prowler aws --checks vpc_flow_logs_enabled -f us-east-1 eu-west-1   (after the backout)")
-        restored = run_prowler(["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, Path(tmp), "restored")
+        print(
+            "\n$ prowler aws --checks vpc_flow_logs_enabled -f us-east-1 eu-west-1   (after the backout)"
+        )
+        restored = run_prowler(
+            ["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B],
+            env,
+            Path(tmp),
+            "restored",
+        )
         _table(names, expected, restored, "after backout")
         if restored.statuses() != expected:
             _fail("the backout did not bring the original verdicts back")
         if _flow_logs(server) != before_ids:
             _fail("the backout did not leave exactly the original flow logs")
-        print(f"\nBackout left exactly the {len(before_ids)} flow logs that existed before the fix, "
-              "and every VPC has its original verdict.")
+        print(
+            f"\nBackout left exactly the {len(before_ids)} flow logs that existed before the fix, "
+            "and every VPC has its original verdict."
+        )
 
 
 if __name__ == "__main__":  # standalone: python -m devtools.demo_remediation

@@ -21,28 +21,41 @@ REGION_B = "eu-west-1"
 OTHER_ACCOUNT = "111122223333"
 ROLE_ARN = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/flow-logs-delivery"
 
-# case name -> (region, verdict under REJECT, verdict under ALL); None = not reported
-# unless --scan-unused-services (a VPC without network interfaces).
+
+def trust_policy(service: str = "vpc-flow-logs.amazonaws.com") -> dict:
+    """A role trust policy that lets ``service`` assume the role (the delivery role's, by default)."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+# One VPC per case: its region, its verdict under REJECT (the default) and under ALL; "-" = not
+# reported unless --scan-unused-services (a VPC without network interfaces).
+_CASES = """
+all-to-log-group            us-east-1  PASS    PASS
+reject-to-bucket            us-east-1  PASS    FAIL
+accept-only                 us-east-1  FAIL    FAIL
+accept-plus-reject          us-east-1  PASS    PASS
+delivery-failed             us-east-1  FAIL    FAIL
+not-active                  us-east-1  FAIL    FAIL
+log-group-deleted           us-east-1  FAIL    FAIL
+bucket-deleted              us-east-1  FAIL    FAIL
+no-flow-logs                us-east-1  FAIL    FAIL
+subnet-level-only           us-east-1  FAIL    FAIL
+all-to-firehose             us-east-1  PASS    PASS
+cross-account-log-group     us-east-1  PASS    PASS
+shared-from-other-account   us-east-1  MANUAL  MANUAL
+unused-no-flow-logs         us-east-1  -       -
+eu-all-to-bucket            eu-west-1  PASS    PASS
+eu-reject-to-missing-group  eu-west-1  FAIL    FAIL
+"""
+# case name -> (region, verdict under REJECT, verdict under ALL); None: not reported
 EXPECTED: dict[str, tuple[str, str | None, str | None]] = {
-    "all-to-log-group": (REGION_A, "PASS", "PASS"),
-    "reject-to-bucket": (REGION_A, "PASS", "FAIL"),
-    "accept-only": (REGION_A, "FAIL", "FAIL"),
-    "accept-plus-reject": (REGION_A, "PASS", "PASS"),
-    "delivery-failed": (REGION_A, "FAIL", "FAIL"),
-    "not-active": (REGION_A, "FAIL", "FAIL"),
-    "log-group-deleted": (REGION_A, "FAIL", "FAIL"),
-    "bucket-deleted": (REGION_A, "FAIL", "FAIL"),
-    "no-flow-logs": (REGION_A, "FAIL", "FAIL"),
-    "subnet-level-only": (REGION_A, "FAIL", "FAIL"),
-    "all-to-firehose": (REGION_A, "PASS", "PASS"),
-    "cross-account-log-group": (REGION_A, "PASS", "PASS"),
-    "shared-from-other-account": (REGION_A, "MANUAL", "MANUAL"),
-    "unused-no-flow-logs": (REGION_A, None, None),
-    "eu-all-to-bucket": (REGION_B, "PASS", "PASS"),
-    "eu-reject-to-missing-group": (REGION_B, "FAIL", "FAIL"),
+    name: (region, None if reject == "-" else reject, None if all_ == "-" else all_)
+    for name, region, reject, all_ in (line.split() for line in _CASES.strip().splitlines())
 }
 
 # What the text of each verdict must say (checked by tests and shown by the demo).
+# fmt: off
 EXPECTED_WORDS: dict[str, str] = {
     "accept-only": "records only ACCEPT traffic",
     "delivery-failed": "delivery FAILED",
@@ -54,6 +67,7 @@ EXPECTED_WORDS: dict[str, str] = {
     "cross-account-log-group": "cannot be checked from this account",
     "shared-from-other-account": f"audit account {OTHER_ACCOUNT}",
 }
+# fmt: on
 
 ClientFactory = Callable[[str, str], object]
 

@@ -25,40 +25,113 @@ class Mutant:
 
 
 MUTANTS = (
-    Mutant("describe-flow-logs-denied-reads-as-no-flow-logs", "service.py",
-           'data.flow_logs_error = read_error("ec2:DescribeFlowLogs", region, error)',
-           "data.flow_logs_error = None", ("tests/test_matrix_denied_reads.py",)),
-    Mutant("failed-probe-counts-as-usable", "destinations.py",
-           'return DestinationState(status="error", detail=f"{action} failed ({code}); {advice(action, code)}")',
-           'return DestinationState(status="unverifiable", detail=f"{action} failed ({code})")',
-           ("tests/test_matrix_denied_reads.py",)),
-    Mutant("head-bucket-403-means-exists", "destinations.py",
-           'return DestinationState(status="error", detail=S3_FORBIDDEN)',
-           'return DestinationState(status="exists")', ("tests/test_matrix_denied_reads.py",)),
-    Mutant("throttling-advice-dropped", "models.py", "if code in THROTTLING_CODES:", "if False:",
-           ("tests/test_matrix_throttling.py",)),
-    Mutant("backout-session-without-prowlers-retries", "remediation/aws.py",
-           "session._session.set_default_client_config(get_default_session_config())", "pass",
-           ("tests/test_matrix_throttling.py::test_retries_are_configured_once_for_the_check_the_fix_and_the_backout",)),
-    Mutant("created-flow-log-not-recorded", "remediation/apply.py",
-           "ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))",
-           "pass", ("tests/test_matrix_fix_faults.py",)),
-    Mutant("destination-not-read-again-before-apply", "remediation/apply.py",
-           "gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)",
-           "gone[fix.region] = None", ("tests/test_matrix_fix_faults.py",)),
-    Mutant("backout-ignores-the-run-tag", "remediation/undo.py",
-           "if tags.get(TAG_KEY) != run_id:", "if False:", ("tests/test_matrix_backout_safety.py",)),
-    Mutant("backout-hides-other-flow-logs", "remediation/undo.py",
-           "result.others.update(_others(client, items))", "pass", ("tests/test_matrix_backout_safety.py",)),
-    Mutant("fix-accepts-an-invalid-config-value", "remediation/cli.py", "    if problem:\n        raise",
-           "    if False:\n        raise", ("tests/test_matrix_bad_input.py",)),
-    Mutant("status-misses-a-reinstalled-prowler", "activation.py",
-           "    earlier = [m for m in _markers_of(install) if m.get(\"installed\")]", "    earlier = []",
-           ("tests/test_matrix_plugin_safety.py",)),
-    Mutant("uninstall-downloads-when-nothing-to-do", "activation.py",
-           '    if active_check(install) == "built-in":\n        _save_marker(install, installed=False)',
-           '    if False:\n        _save_marker(install, installed=False)',
-           ("tests/test_matrix_plugin_safety.py",)),
+    Mutant(
+        "describe-flow-logs-denied-reads-as-no-flow-logs",
+        "service.py",
+        'data.flow_logs_error = read_error("ec2:DescribeFlowLogs", region, error)',
+        "data.flow_logs_error = None",
+        ("tests/test_matrix_denied_reads.py",),
+    ),
+    Mutant(
+        "failed-probe-counts-as-usable",
+        "destinations.py",
+        'status="error", detail=f"{action} failed ({code}); {advice(action, code)}"',
+        'status="unverifiable", detail=f"{action} failed ({code})"',
+        ("tests/test_matrix_denied_reads.py",),
+    ),
+    Mutant(
+        "head-bucket-403-means-exists",
+        "destinations.py",
+        'return DestinationState(status="error", detail=S3_FORBIDDEN)',
+        'return DestinationState(status="exists")',
+        ("tests/test_matrix_denied_reads.py",),
+    ),
+    Mutant(
+        "throttling-advice-dropped",
+        "aws_errors.py",
+        "if code in THROTTLING_CODES:",
+        "if False:",
+        ("tests/test_matrix_throttling.py",),
+    ),
+    Mutant(
+        "backout-session-without-prowlers-retries",
+        "prowler_integration.py",
+        "session._session.set_default_client_config(get_default_session_config())",
+        "pass",
+        (
+            "tests/test_matrix_throttling.py::test_retries_are_configured_once_for_the_check_the_fix_and_the_backout",
+        ),
+    ),
+    Mutant(
+        "created-flow-log-not-recorded",
+        "remediation/apply.py",
+        "    for flow_log_id in ids:\n        ledger.append(",
+        "    for flow_log_id in []:\n        ledger.append(",
+        ("tests/test_matrix_fix_faults.py",),
+    ),
+    Mutant(
+        "destination-not-read-again-before-apply",
+        "remediation/apply.py",
+        "gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)",
+        "gone[fix.region] = None",
+        ("tests/test_matrix_fix_faults.py",),
+    ),
+    Mutant(
+        "lost-answer-not-looked-up-by-tag",
+        "remediation/apply.py",
+        "response = _reconcile(ec2, run_id, fix.vpc_id)",
+        "response = None",
+        ("tests/test_matrix_fix_faults.py",),
+    ),
+    Mutant(
+        "backout-trusts-the-ledger-alone",
+        "remediation/backout.py",
+        "search = sorted(set(regions) | set(search_regions(events) if events else []))",
+        "search = sorted(set(regions))",
+        ("tests/test_matrix_fix_faults.py",),
+    ),
+    Mutant(
+        "backout-ignores-the-run-tag",
+        "remediation/backout.py",
+        "if tags.get(TAG_KEY) != run_id:",
+        "if False:",
+        ("tests/test_matrix_backout_safety.py",),
+    ),
+    Mutant(
+        "backout-hides-other-flow-logs",
+        "remediation/backout.py",
+        "result.others.update(_others(client, items))",
+        "pass",
+        ("tests/test_matrix_backout_safety.py",),
+    ),
+    Mutant(
+        "fix-accepts-an-invalid-config-value",
+        "cli/fix.py",
+        "    if problems:\n        raise",
+        "    if False:\n        raise",
+        ("tests/test_matrix_bad_input.py",),
+    ),
+    Mutant(
+        "an-empty-knob-counts-as-unset",
+        "config.py",
+        "    raw = config[TRAFFIC_TYPE_KEY]\n",
+        "    raw = config[TRAFFIC_TYPE_KEY]\n    if raw is None:\n        return None\n",
+        ("tests/test_matrix_bad_input.py",),
+    ),
+    Mutant(
+        "status-misses-a-reinstalled-prowler",
+        "activation.py",
+        '    earlier = [m for m in _markers_of(install) if m.get("installed")]',
+        "    earlier = []",
+        ("tests/test_matrix_plugin_safety.py",),
+    ),
+    Mutant(
+        "uninstall-downloads-when-nothing-to-do",
+        "activation.py",
+        '    if active_check(install) == "built-in":\n        present = _present_files(install.check_dir)',
+        "    if False:\n        present = _present_files(install.check_dir)",
+        ("tests/test_matrix_plugin_safety.py",),
+    ),
 )
 
 
@@ -79,7 +152,8 @@ def killed(mutant: Mutant) -> bool:
         _drop_bytecode(source)
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutant.tests],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
     finally:
         source.write_text(original)
@@ -93,7 +167,10 @@ def main(names: list[str]) -> int:
     survivors = []
     for mutant in chosen:
         caught = killed(mutant)
-        print(f"{'caught  ' if caught else 'SURVIVED'}  {mutant.name}  ({', '.join(mutant.tests)})", flush=True)
+        print(
+            f"{'caught  ' if caught else 'SURVIVED'}  {mutant.name}  ({', '.join(mutant.tests)})",
+            flush=True,
+        )
         if not caught:
             survivors.append(mutant.name)
     print(f"{len(chosen) - len(survivors)} of {len(chosen)} mutants caught")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ VPC_FLOW_LOGS = BIN / "vpc-flow-logs"
 @dataclass
 class ProwlerRun:
     returncode: int
-    output: str
-    findings: list[dict]
+    output: str  # stdout then stderr, without colour codes
+    findings: list[dict]  # the OCSF JSON file's findings ([] when none was written)
 
     def by_resource(self) -> dict[str, dict]:
         """VPC id (the finding's resource uid tail) -> OCSF finding."""
@@ -27,6 +28,7 @@ class ProwlerRun:
         return {vpc: f["status_code"] for vpc, f in self.by_resource().items()}
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Runs Prowler's entry point in a Python where the plug-in's package is absent, as after
 # `pip uninstall prowler-vpc-flow-logs`: its modules cannot be imported and its entry points
 # (the compliance framework) are gone; Prowler's tree still holds our check's copy.
@@ -51,26 +53,30 @@ sys.exit(prowler())
 
 
 def run_prowler(
-    args: list[str], env: dict[str, str], out_dir: Path, name: str, without_package: bool = False
+    args: list[str],
+    env: dict[str, str] | None = None,
+    out_dir: Path | None = None,
+    name: str = "prowler",
+    formats: tuple[str, ...] = ("json-ocsf",),
+    without_package: bool = False,
 ) -> ProwlerRun:
-    """`prowler aws ARGS` writing OCSF JSON to OUT_DIR/NAME.ocsf.json; returns its findings.
+    """The one way tests and demos run the real `prowler aws ARGS`.
 
-    ``without_package``: as if prowler-vpc-flow-logs had been pip-uninstalled (see above).
+    With ``out_dir``, Prowler writes ``formats`` (empty: Prowler's defaults) to OUT_DIR/NAME.*
+    and the OCSF findings are read back. ``without_package``: as if prowler-vpc-flow-logs had been pip-uninstalled (see above).
     """
     start = [sys.executable, "-c", _WITHOUT_PACKAGE] if without_package else [str(PROWLER)]
-    command = [
-        *start,
-        "aws",
-        *args,
-        "--no-banner",
-        "-M",
-        "json-ocsf",
-        "-o",
-        str(out_dir),
-        "-F",
-        name,
-    ]
+    command = [*start, "aws", *args, "--no-banner"]
+    if out_dir is not None:
+        command += [*(["-M", *formats] if formats else []), "-o", str(out_dir), "-F", name]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    report = out_dir / f"{name}.ocsf.json"
-    findings = json.loads(report.read_text()) if report.exists() else []
-    return ProwlerRun(done.returncode, done.stdout + done.stderr, findings)
+    report = Path(out_dir or ".") / f"{name}.ocsf.json"
+    findings = json.loads(report.read_text()) if out_dir is not None and report.exists() else []
+    return ProwlerRun(done.returncode, ANSI.sub("", done.stdout + done.stderr), findings)
+
+
+def run_cli(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`vpc-flow-logs ARGS` of this virtual environment, as a user runs it."""
+    return subprocess.run(
+        [str(VPC_FLOW_LOGS), *args], env=env, capture_output=True, text=True, timeout=600
+    )

@@ -9,36 +9,46 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs import __version__
-from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
+from prowler_vpc_flow_logs.aws_errors import error_code, error_message
+from prowler_vpc_flow_logs.clients import ClientFor
+from prowler_vpc_flow_logs.destinations import check_destination
 
-from .aws import error_code, error_message, wait_active
-from .ledger import Ledger, new_run_id, now
+from .ledger import (
+    CreateFailed,
+    CreateRequested,
+    FlowLogCreated,
+    Ledger,
+    LogGroupCreated,
+    RunFinished,
+    RunStarted,
+    new_run_id,
+    now,
+)
 from .models import (
     OUTCOME_UNKNOWN,
     TAG_KEY,
     Created,
-    CreateFailed,
-    CreateRequested,
     Failed,
     FixResult,
     FixSettings,
-    FlowLogCreated,
-    LogGroupCreated,
     Plan,
     PlannedFix,
-    RunFinished,
-    RunStarted,
 )
+from .waiter import DEFAULT_WAIT, DELAY, attempts, wait_active
 
-ClientFor = Callable[[str, str], object]
 Progress = Callable[[int, int, str], None]
 
 
 def start_run(plan: Plan, source: str = "cli", base: Path | None = None) -> Ledger:
     """A new run id and its ledger, on disk before the first write to AWS."""
     started = RunStarted(
-        run_id=new_run_id(), time=now(), account=plan.account, regions=plan.regions,
-        settings=plan.settings, source=source, version=__version__,
+        run_id=new_run_id(),
+        time=now(),
+        account=plan.account,
+        regions=plan.regions,
+        settings=plan.settings,
+        source=source,
+        version=__version__,
     )
     return Ledger.create(started, base)
 
@@ -68,7 +78,9 @@ def create_request(settings: FixSettings, run_id: str, vpc_id: str) -> dict:
     return params
 
 
-def _create_log_groups(plan: Plan, ledger: Ledger, client_for: ClientFor, result: FixResult) -> None:
+def _create_log_groups(
+    plan: Plan, ledger: Ledger, client_for: ClientFor, result: FixResult
+) -> None:
     s = plan.settings
     for region in plan.log_groups_to_create:
         logs = client_for("logs", region)
@@ -78,13 +90,19 @@ def _create_log_groups(plan: Plan, ledger: Ledger, client_for: ClientFor, result
             if error_code(error) != "ResourceAlreadyExistsException":
                 raise
         else:
-            ledger.append(LogGroupCreated(time=now(), region=region, log_group_name=s.log_group_name or ""))
+            ledger.append(
+                LogGroupCreated(time=now(), region=region, log_group_name=s.log_group_name or "")
+            )
             result.log_groups_created.append(f"{region}:{s.log_group_name}")
         if s.retention_in_days:
-            logs.put_retention_policy(logGroupName=s.log_group_name, retentionInDays=s.retention_in_days)
+            logs.put_retention_policy(
+                logGroupName=s.log_group_name, retentionInDays=s.retention_in_days
+            )
 
 
-def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_for: ClientFor) -> Created | Failed:
+def create_one(
+    fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_for: ClientFor
+) -> Created | Failed:
     """One CreateFlowLogs call; its outcome is in the ledger (fsynced) when this returns.
 
     The request is recorded first. If the answer is lost (botocore gave up on the connection),
@@ -94,9 +112,14 @@ def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_fo
     run_id = ledger.path.stem
     request = create_request(settings, run_id, fix.vpc_id)
     ec2 = client_for("ec2", fix.region)
-    ledger.append(CreateRequested(
-        time=now(), region=fix.region, vpc_ids=[fix.vpc_id], client_token=request["ClientToken"],
-    ))
+    ledger.append(
+        CreateRequested(
+            time=now(),
+            region=fix.region,
+            vpc_ids=[fix.vpc_id],
+            client_token=request["ClientToken"],
+        )
+    )
     try:
         response = ec2.create_flow_logs(**request)
     except ClientError as error:
@@ -104,24 +127,37 @@ def create_one(fix: PlannedFix, settings: FixSettings, ledger: Ledger, client_fo
     except BotoCoreError as error:
         response = _reconcile(ec2, run_id, fix.vpc_id)
         if response is None:
-            return _record_failure(ledger, fix, OUTCOME_UNKNOWN, (
-                f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, "
-                f"it carries the tag {TAG_KEY}={run_id} and `vpc-flow-logs backout {run_id}` finds it"
-            ))
+            return _record_failure(
+                ledger,
+                fix,
+                OUTCOME_UNKNOWN,
+                (
+                    f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, "
+                    f"it carries the tag {TAG_KEY}={run_id} and `vpc-flow-logs backout {run_id}` finds it"
+                ),
+            )
     ids = response.get("FlowLogIds") or []
     for flow_log_id in ids:
-        ledger.append(FlowLogCreated(time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id))
+        ledger.append(
+            FlowLogCreated(
+                time=now(), region=fix.region, vpc_id=fix.vpc_id, flow_log_id=flow_log_id
+            )
+        )
     if ids and not response.get("Unsuccessful"):
         return Created(flow_log_id=ids[0], vpc_id=fix.vpc_id, region=fix.region)
     error = next(iter(response.get("Unsuccessful") or []), {}).get("Error") or {}
     return _record_failure(
-        ledger, fix, str(error.get("Code", "Unsuccessful")),
+        ledger,
+        fix,
+        str(error.get("Code", "Unsuccessful")),
         str(error.get("Message", "CreateFlowLogs reported no flow log")),
     )
 
 
 def _record_failure(ledger: Ledger, fix: PlannedFix, code: str, message: str) -> Failed:
-    ledger.append(CreateFailed(time=now(), region=fix.region, vpc_id=fix.vpc_id, code=code, message=message))
+    ledger.append(
+        CreateFailed(time=now(), region=fix.region, vpc_id=fix.vpc_id, code=code, message=message)
+    )
     return Failed(vpc_id=fix.vpc_id, region=fix.region, code=code, message=message)
 
 
@@ -129,30 +165,32 @@ def _reconcile(ec2, run_id: str, vpc_id: str) -> dict | None:
     """After a lost answer: the run's flow logs on this VPC, shaped like CreateFlowLogs' answer
     (None when there are none, or the look-up fails too)."""
     try:
-        found = ec2.describe_flow_logs(Filters=[
-            {"Name": f"tag:{TAG_KEY}", "Values": [run_id]},
-            {"Name": "resource-id", "Values": [vpc_id]},
-        ])["FlowLogs"]
+        found = ec2.describe_flow_logs(
+            Filters=[
+                {"Name": f"tag:{TAG_KEY}", "Values": [run_id]},
+                {"Name": "resource-id", "Values": [vpc_id]},
+            ]
+        )["FlowLogs"]
     except (ClientError, BotoCoreError):
         return None
     ids = [fl["FlowLogId"] for fl in found]
     return {"FlowLogIds": ids, "Unsuccessful": []} if ids else None
 
 
-def destination_gone(settings: FixSettings, region: str, client_for: ClientFor, account: str) -> str | None:
+def destination_gone(
+    settings: FixSettings, region: str, client_for: ClientFor, account: str
+) -> str | None:
     """Re-read the destination just before the first create in a region: why it is gone, or None.
 
     The plan checked it, but a confirmation can take minutes. The check's own probe does the
     look-up; only "missing" stops the creates (a read that fails leaves the plan's answer
     standing, and CreateFlowLogs will say if it must).
     """
-    raw = {
-        "LogDestinationType": settings.log_destination_type,
-        "LogGroupName": settings.log_group_name,
-        "LogDestination": settings.log_destination,
-    }
-    destination = parse_destination(raw, region, account)
-    if destination is None or check_destination(destination, client_for, account).status != "missing":
+    destination = settings.destination(region, account)
+    if (
+        destination is None
+        or check_destination(destination, client_for, account).status != "missing"
+    ):
         return None
     if destination.kind == "s3":
         return f"S3 bucket '{destination.name}' no longer exists (it was deleted after the plan)"
@@ -164,16 +202,17 @@ def apply(
     ledger: Ledger,
     client_for: ClientFor,
     progress: Progress | None = None,
-    wait: tuple[int, int] | None = (5, 60),
+    wait_seconds: int = DEFAULT_WAIT,
     finish: bool = True,
 ) -> FixResult:
-    """Create the planned flow logs one VPC at a time, recording each before the next call.
-
-    ``wait`` is the (delay, attempts) of the wait until they are ACTIVE; None skips it.
-    """
+    """Create the planned flow logs one VPC at a time, recording each before the next call,
+    then wait up to ``wait_seconds`` (0: not at all) until they are ACTIVE."""
     result = FixResult(
-        run_id=ledger.path.stem, account=plan.account, regions=plan.regions,
-        skipped=plan.skipped, warnings=list(plan.warnings),
+        run_id=ledger.path.stem,
+        account=plan.account,
+        regions=plan.regions,
+        skipped=plan.skipped,
+        warnings=list(plan.warnings),
     )
     _create_log_groups(plan, ledger, client_for, result)
     total = len(plan.fixes)
@@ -182,7 +221,11 @@ def apply(
         if fix.region not in gone:
             gone[fix.region] = destination_gone(plan.settings, fix.region, client_for, plan.account)
         why = gone[fix.region]
-        outcome = _record_failure(ledger, fix, "DestinationGone", why) if why else create_one(fix, plan.settings, ledger, client_for)
+        outcome = (
+            _record_failure(ledger, fix, "DestinationGone", why)
+            if why
+            else create_one(fix, plan.settings, ledger, client_for)
+        )
         if isinstance(outcome, Created):
             result.created.append(outcome)
             text = f"created {outcome.flow_log_id} for {fix.label} in {fix.region}"
@@ -192,11 +235,13 @@ def apply(
         if progress:
             progress(index, total, text)
     if finish:
-        ledger.append(RunFinished(time=now(), created=len(result.created), failed=len(result.failed)))
+        ledger.append(
+            RunFinished(time=now(), created=len(result.created), failed=len(result.failed))
+        )
     by_region: dict[str, list[str]] = {}
     for created in result.created:
         by_region.setdefault(created.region, []).append(created.flow_log_id)
-    for region, ids in sorted(by_region.items()) if wait else ():
-        problems = wait_active(client_for("ec2", region), ids, *wait)
+    for region, ids in sorted(by_region.items()) if wait_seconds > 0 else ():
+        problems = wait_active(client_for("ec2", region), ids, DELAY, attempts(wait_seconds))
         result.not_active.extend(f"{i}: {why}" for i, why in problems.items())
     return result

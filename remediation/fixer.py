@@ -14,11 +14,11 @@ from pathlib import Path
 
 from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs.clients import Clients
+from prowler_vpc_flow_logs.errors import UserError
 
 from .apply import apply, start_run
-from .errors import RemediationError
-from .ledger import Ledger, check_writable, now
-from .models import FixSettings, RunFinished
+from .ledger import Ledger, RunFinished, check_writable, now
+from .models import FixSettings
 from .plan import make_plan
 from .targets import Targets
 from .validate import check_prerequisites, check_traffic, settings_from
@@ -34,7 +34,9 @@ class FixerRun:
         self.settings: FixSettings | None = None
         self.state: Path | None = None
         self.fatal: str | None = None  # why no finding can be fixed in this process (said once)
-        self.region_errors: dict[str, str] = {}  # region -> why its prerequisites failed (said once)
+        self.region_errors: dict[
+            str, str
+        ] = {}  # region -> why its prerequisites failed (said once)
         self.checked_regions: set[str] = set()
         self.created = 0
         self.failed = 0
@@ -47,14 +49,14 @@ def read_config(fixer_config: dict | None) -> tuple[FixSettings, Path | None]:
     """Settings and state folder from Prowler's fixer config, checked like the CLI's flags."""
     section = (fixer_config or {}).get(CHECK_ID)
     if not isinstance(section, dict):
-        raise RemediationError(
+        raise UserError(
             f"the fixer config has no '{CHECK_ID}:' section under 'aws:' (see examples/fixer_config.yaml); "
             "pass it with --fixer-config"
         )
     values = {str(k).replace("-", "_"): v for k, v in section.items()}
     unknown = sorted(set(values) - SETTINGS)
     if unknown:
-        raise RemediationError(f"unknown setting(s) in '{CHECK_ID}:': {', '.join(unknown)}")
+        raise UserError(f"unknown setting(s) in '{CHECK_ID}:': {', '.join(unknown)}")
     state = values.pop("state_dir", None)
     return settings_from(values), Path(state) if state else None
 
@@ -65,8 +67,10 @@ def _finish() -> None:
             RUN.ledger.append(RunFinished(time=now(), created=RUN.created, failed=RUN.failed))
         except OSError:
             pass  # the run is still in its ledger; only the "finished" mark is missing
-        print(f"\nvpc_flow_logs_enabled fixer: run {RUN.ledger.path.stem}; undo with: "
-              f"vpc-flow-logs backout {RUN.ledger.path.stem}")
+        print(
+            f"\nvpc_flow_logs_enabled fixer: run {RUN.ledger.path.stem}; undo with: "
+            f"vpc-flow-logs backout {RUN.ledger.path.stem}"
+        )
 
 
 def _prepare(service, run: FixerRun) -> None:
@@ -78,7 +82,7 @@ def _prepare(service, run: FixerRun) -> None:
         check_traffic(settings, service.policy.required_traffic_type)
         check_writable(state)
         run.settings, run.state = settings, state
-    except RemediationError as error:
+    except UserError as error:
         run.fatal = str(error)
         print(f"\t  {CHECK_ID} fixer: {error}. No flow log will be created in this Prowler run.")
 
@@ -92,14 +96,16 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
     if region in run.region_errors:
         return False  # said once, when the region was first checked
     try:
-        plan = make_plan(service, Targets(by_region={region: [resource_id]}, source="findings"), run.settings)
+        plan = make_plan(
+            service, Targets(by_region={region: [resource_id]}, source="findings"), run.settings
+        )
         if not plan.fixes:
-            raise RemediationError(f"{resource_id} is not fixed: {plan.skipped[0].reason}")
+            raise UserError(f"{resource_id} is not fixed: {plan.skipped[0].reason}")
         clients = Clients(service.session)
         if region not in run.checked_regions:
             try:
                 check_prerequisites(plan, clients)
-            except RemediationError as error:
+            except UserError as error:
                 run.region_errors[region] = str(error)
                 print(f"\t  {CHECK_ID} fixer: {error}. Nothing will be created in {region}.")
                 return False
@@ -111,7 +117,7 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
             if run is RUN:
                 atexit.register(_finish)
         result = apply(plan, run.ledger, clients, finish=False)
-    except RemediationError as error:
+    except UserError as error:
         print(f"\t  {error}")
         return False
     run.created += len(result.created)

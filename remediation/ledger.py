@@ -1,4 +1,7 @@
-"""The run ledger: one JSON Lines file per run, each event flushed and fsynced before the next AWS call."""
+"""The run ledger: one JSON Lines file per run, each event flushed and fsynced before the next AWS call.
+
+The events below are the ledger's format; ``runs`` summarises a run from them.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +12,97 @@ import secrets
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Literal
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from prowler_vpc_flow_logs.paths import state_dir
+from prowler_vpc_flow_logs.errors import UserError
+from prowler_vpc_flow_logs.state import state_dir
 
-from .errors import RemediationError
-from .models import (
-    OUTCOME_UNKNOWN,
-    BackedOut,
-    CreateFailed,
-    CreateRequested,
-    FlowLogCreated,
-    LedgerEvent,
-    RunFinished,
-    RunStarted,
-    RunSummary,
+from .models import OUTCOME_UNKNOWN, FixSettings, RunSummary
+
+
+# -- ledger events (one JSON object per line) -----------------------------------------
+class RunStarted(BaseModel):
+    event: Literal["run-started"] = "run-started"
+    run_id: str
+    time: str
+    account: str
+    regions: list[str]
+    settings: FixSettings
+    source: Literal["cli", "prowler-fixer"] = "cli"
+    version: str = ""
+
+
+class LogGroupCreated(BaseModel):
+    event: Literal["log-group-created"] = "log-group-created"
+    time: str
+    region: str
+    log_group_name: str
+
+
+class CreateRequested(BaseModel):
+    """Written before each CreateFlowLogs call: if its answer is lost (crash, Ctrl-C, timeout),
+    the flow logs it made still carry the run tag, and the backout searches these regions for it."""
+
+    event: Literal["create-requested"] = "create-requested"
+    time: str
+    region: str
+    vpc_ids: list[str]
+    client_token: str
+
+
+class FlowLogCreated(BaseModel):
+    event: Literal["flow-log-created"] = "flow-log-created"
+    time: str
+    region: str
+    vpc_id: str
+    flow_log_id: str
+
+
+class CreateFailed(BaseModel):
+    event: Literal["create-failed"] = "create-failed"
+    time: str
+    region: str
+    vpc_id: str
+    code: str
+    message: str
+
+
+class RunFinished(BaseModel):
+    event: Literal["run-finished"] = "run-finished"
+    time: str
+    created: int
+    failed: int
+
+
+class BackedOut(BaseModel):
+    event: Literal["backed-out"] = "backed-out"
+    time: str
+    deleted: list[str]
+    refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
+    gone: list[str] = Field(default_factory=list)
+    from_tags: bool = False
+    # regions whose run-tagged flow logs were searched; None in ledgers written before the search
+    searched: list[str] | None = None
+    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why the search failed
+
+    @property
+    def complete(self) -> bool:
+        """Nothing of the run can be left: every region searched, nothing refused."""
+        return self.searched is not None and not self.unsearched and not self.refused
+
+
+LedgerEvent = (
+    RunStarted
+    | LogGroupCreated
+    | CreateRequested
+    | FlowLogCreated
+    | CreateFailed
+    | RunFinished
+    | BackedOut
 )
+
 
 RUN_ID = re.compile(r"^vfl-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 _EVENT = TypeAdapter(LedgerEvent)
@@ -43,7 +120,7 @@ def new_run_id() -> str:
 
 def check_run_id(run_id: str) -> str:
     if not RUN_ID.match(run_id):
-        raise RemediationError(
+        raise UserError(
             f"'{run_id}' is not a run id (expected vfl-YYYYMMDDTHHMMSSZ-xxxxxx, as `vpc-flow-logs runs` lists them)"
         )
     return run_id
@@ -61,7 +138,7 @@ def check_writable(base: Path | None = None) -> Path:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-"):
             pass
     except OSError as error:
-        raise RemediationError(
+        raise UserError(
             f"cannot record runs in {folder} ({error.strerror or error}); nothing was changed in AWS. "
             "Point --state-dir (or VPC_FLOW_LOGS_STATE_DIR, or state-dir in the fixer config) at a "
             "folder you can write"
@@ -95,7 +172,7 @@ class Ledger:
     def open(cls, run_id: str, base: Path | None = None) -> Ledger:
         path = ledger_path(run_id, base)
         if not path.is_file():
-            raise RemediationError(
+            raise UserError(
                 f"no run {run_id} in {path.parent} (see `vpc-flow-logs runs`; if the ledger "
                 "was lost, use `backout RUN_ID --from-tags --region R`)"
             )
@@ -112,7 +189,7 @@ class Ledger:
             os.close(fd)
 
     def events(self) -> list[LedgerEvent]:
-        """Every event, validated; a corrupt ledger is a RemediationError naming the line.
+        """Every event, validated; a corrupt ledger is a UserError naming the line.
 
         A last line without its newline was cut short by a crash in the middle of a write (each
         event is one write, so only the last can be torn): it is skipped and ``torn`` is set.
@@ -121,7 +198,7 @@ class Ledger:
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise RemediationError(f"cannot read ledger {self.path}: {error}") from error
+            raise UserError(f"cannot read ledger {self.path}: {error}") from error
         lines = text.splitlines()
         self.torn = bool(text) and not text.endswith("\n")
         if self.torn:
@@ -131,23 +208,20 @@ class Ledger:
                 events.append(_EVENT.validate_python(json.loads(line)))
             except (ValueError, ValidationError) as error:
                 reason = str(error).splitlines()[0]
-                raise RemediationError(
+                raise UserError(
                     f"ledger {self.path} is corrupt at line {number} ({reason}); nothing was "
                     "deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
                 ) from error
         if not events or not isinstance(events[0], RunStarted):
-            raise RemediationError(
+            raise UserError(
                 f"ledger {self.path} is corrupt (it does not start with the run's header); nothing "
                 "was deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
             )
         if events[0].run_id != self.path.stem:
-            raise RemediationError(
+            raise UserError(
                 f"ledger {self.path} is corrupt (it records run {events[0].run_id}); nothing was deleted"
             )
         return events
-
-    def started(self) -> RunStarted:
-        return self.events()[0]  # type: ignore[return-value]
 
     def created(self) -> list[FlowLogCreated]:
         return [e for e in self.events() if isinstance(e, FlowLogCreated)]
@@ -179,7 +253,7 @@ def search_regions(events: list[LedgerEvent]) -> list[str]:
 
 
 def backed_out(events: list[LedgerEvent]) -> str:
-    """"yes" only when the last backout removed every recorded flow log, refused none, and
+    """ "yes" only when the last backout removed every recorded flow log, refused none, and
     searched every region the run created in for its tag; "partly" after any other backout."""
     outs = [e for e in events if isinstance(e, BackedOut)]
     if not outs:
@@ -197,10 +271,18 @@ def summarize(ledger: Ledger) -> RunSummary:
     """One run's line for ``vpc-flow-logs runs`` (a corrupt ledger is listed with its error)."""
     try:
         events = ledger.events()
-    except RemediationError as error:
+    except UserError as error:
         return RunSummary(
-            run_id=ledger.path.stem, time="?", account="?", regions=[], source="?",
-            created=0, failed=0, finished=False, backed_out="no", error=str(error),
+            run_id=ledger.path.stem,
+            time="?",
+            account="?",
+            regions=[],
+            source="?",
+            created=0,
+            failed=0,
+            finished=False,
+            backed_out="no",
+            error=str(error),
         )
     started: RunStarted = events[0]  # type: ignore[assignment]
     created = [e for e in events if isinstance(e, FlowLogCreated)]

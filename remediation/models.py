@@ -1,4 +1,4 @@
-"""Plain data of a remediation run: settings, plan, ledger events and results."""
+"""Plain data of a remediation run: settings, plan and results (ledger events: ledger.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,17 @@ class FixSettings(BaseModel):
     log_format: str | None = None
     create_log_group: bool = False
     retention_in_days: int | None = None
+
+    def destination(self, region: str, account: str):
+        """The Destination a flow log created with these settings writes to, in ``region``."""
+        from prowler_vpc_flow_logs.destinations import parse_destination
+
+        raw = {
+            "LogDestinationType": self.log_destination_type,
+            "LogGroupName": self.log_group_name,
+            "LogDestination": self.log_destination,
+        }
+        return parse_destination(raw, region, account)
 
     def describe(self) -> str:
         if self.log_destination_type == "s3":
@@ -59,7 +70,6 @@ class Plan(BaseModel):
     """Everything a fix will do, decided before any write."""
 
     account: str
-    partition: str = "aws"
     required_traffic_type: str = "REJECT"
     settings: FixSettings
     regions: list[str]
@@ -68,82 +78,6 @@ class Plan(BaseModel):
     log_groups_to_create: list[str] = Field(default_factory=list)  # regions
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)  # regions or VPCs the scan could not read
-
-
-# -- ledger events (one JSON object per line) -----------------------------------------
-class RunStarted(BaseModel):
-    event: Literal["run-started"] = "run-started"
-    run_id: str
-    time: str
-    account: str
-    regions: list[str]
-    settings: FixSettings
-    source: Literal["cli", "prowler-fixer"] = "cli"
-    version: str = ""
-
-
-class LogGroupCreated(BaseModel):
-    event: Literal["log-group-created"] = "log-group-created"
-    time: str
-    region: str
-    log_group_name: str
-
-
-class CreateRequested(BaseModel):
-    """Written before each CreateFlowLogs call: if its answer is lost (crash, Ctrl-C, timeout),
-    the flow logs it made still carry the run tag, and the backout searches these regions for it."""
-
-    event: Literal["create-requested"] = "create-requested"
-    time: str
-    region: str
-    vpc_ids: list[str]
-    client_token: str
-
-
-class FlowLogCreated(BaseModel):
-    event: Literal["flow-log-created"] = "flow-log-created"
-    time: str
-    region: str
-    vpc_id: str
-    flow_log_id: str
-
-
-class CreateFailed(BaseModel):
-    event: Literal["create-failed"] = "create-failed"
-    time: str
-    region: str
-    vpc_id: str
-    code: str
-    message: str
-
-
-class RunFinished(BaseModel):
-    event: Literal["run-finished"] = "run-finished"
-    time: str
-    created: int
-    failed: int
-
-
-class BackedOut(BaseModel):
-    event: Literal["backed-out"] = "backed-out"
-    time: str
-    deleted: list[str]
-    refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
-    gone: list[str] = Field(default_factory=list)
-    from_tags: bool = False
-    # regions whose run-tagged flow logs were searched; None in ledgers written before the search
-    searched: list[str] | None = None
-    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why the search failed
-
-    @property
-    def complete(self) -> bool:
-        """Nothing of the run can be left: every region searched, nothing refused."""
-        return self.searched is not None and not self.unsearched and not self.refused
-
-
-LedgerEvent = (
-    RunStarted | LogGroupCreated | CreateRequested | FlowLogCreated | CreateFailed | RunFinished | BackedOut
-)
 
 
 # -- results ---------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from prowler_vpc_flow_logs.findings import verdict_for, verdicts
-from prowler_vpc_flow_logs.models import Verdict, Vpc
+from prowler_vpc_flow_logs.errors import UserError
+from prowler_vpc_flow_logs.facts import Vpc
+from prowler_vpc_flow_logs.policy import Verdict
+from prowler_vpc_flow_logs.verdicts import verdict_for, verdicts
 
-from .errors import RemediationError
 from .models import FixSettings, Plan, PlannedFix, Skip
 from .targets import Targets
 from .validate import check_traffic
@@ -20,14 +21,18 @@ def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
     if verdict.status == "PASS":
         return Skip(region=region, vpc_id=vpc.id, reason=f"compliant: {verdict.status_extended}")
     if verdict.status == "MANUAL":
-        return Skip(region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}")
+        return Skip(
+            region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}"
+        )
     if verdict.unreadable:
         return Skip(region=region, vpc_id=vpc.id, reason=f"{UNKNOWN}: {verdict.status_extended}")
-    return PlannedFix(region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=verdict.status_extended)
+    return PlannedFix(
+        region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=verdict.status_extended
+    )
 
 
 def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
-    """(region, VPC) for explicit targets; a VPC not found in its region is a RemediationError."""
+    """(region, VPC) for explicit targets; a VPC not found in its region is a UserError."""
     if targets.by_region:
         pairs = [(r, v) for r, ids in targets.by_region.items() for v in ids]
     else:
@@ -45,15 +50,17 @@ def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
             None,
         )
         if hit is None:
-            unreadable = [r for r in regions if r in service.regions and service.regions[r].vpcs_error]
+            unreadable = [
+                r for r in regions if r in service.regions and service.regions[r].vpcs_error
+            ]
             if unreadable:
                 error = service.regions[unreadable[0]].vpcs_error
-                raise RemediationError(f"cannot look up {vpc_id}: {error.describe()}")
+                raise UserError(f"cannot look up {vpc_id}: {error.describe()}")
             missing.append(f"{vpc_id} (looked in {', '.join(regions)})")
         else:
             found.append(hit)
     if missing:
-        raise RemediationError(
+        raise UserError(
             "VPC not found: " + "; ".join(missing) + ". A VPC id exists only in its own region: "
             "pass the region it lives in with --region"
         )
@@ -64,19 +71,20 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
     """The plan for these targets, from the check's service (already collected) and policy."""
     check_traffic(settings, service.policy.required_traffic_type)
     if targets.account and targets.account != service.audited_account:
-        raise RemediationError(
+        raise UserError(
             f"the findings are about account {targets.account}, but the credentials are for account "
             f"{service.audited_account}"
         )
     plan = Plan(
         account=service.audited_account,
-        partition=getattr(service, "audited_partition", "aws") or "aws",
         required_traffic_type=service.policy.required_traffic_type,
         settings=settings,
         regions=sorted(service.regions),
     )
     if targets.explicit:
-        decisions = [decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in _wanted(service, targets)]
+        decisions = [
+            decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in _wanted(service, targets)
+        ]
     else:
         decisions = []
         for region, vpc, verdict in verdicts(service):
@@ -87,10 +95,13 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
         for region in sorted(service.regions):
             for vpc_id in sorted(service.regions[region].vpcs):
                 if not service.in_scope(region, service.regions[region].vpcs[vpc_id]):
-                    decisions.append(Skip(
-                        region=region, vpc_id=vpc_id,
-                        reason=f"{UNUSED}; the check does not report it. Name it with --vpc-id to fix it",
-                    ))
+                    decisions.append(
+                        Skip(
+                            region=region,
+                            vpc_id=vpc_id,
+                            reason=f"{UNUSED}; the check does not report it. Name it with --vpc-id to fix it",
+                        )
+                    )
     for region, vpc_ids in sorted(targets.muted.items()):
         decisions += [Skip(region=region, vpc_id=vpc_id, reason=MUTED) for vpc_id in vpc_ids]
     for decision in decisions:

@@ -1,27 +1,16 @@
-"""Shared fixtures: moto in-process (mock_aws) with dummy credentials, and the policy estate."""
+"""Fixtures: moto in-process (mock_aws) with dummy credentials, the policy estate, the delivery
+role. Helpers shared by the tests are in tests/support.py."""
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterator
-from unittest import mock
 
-import boto3
-import botocore.client
 import pytest
-from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from devtools.estate import Estate, seed_policy_estate
-
-DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from tests.support import DUMMY_ENV, client, create_role
 
 
 @pytest.fixture(autouse=True)
@@ -41,46 +30,25 @@ def aws() -> Iterator[None]:
         yield
 
 
-def client(service: str, region: str):
-    return boto3.client(service, region_name=region)
-
-
 @pytest.fixture
 def estate(aws) -> Estate:
     return seed_policy_estate(client)
 
 
-def failing_call(operation: str, region: str | None = None, code: str = "AccessDenied"):
-    """Patch botocore so that one operation (optionally in one region) fails like AWS would."""
-    original = botocore.client.BaseClient._make_api_call
-
-    def call(self, operation_name, params):
-        if operation_name == operation and region in (None, self.meta.region_name):
-            raise ClientError(
-                {"Error": {"Code": code, "Message": "denied by test"}}, operation_name
-            )
-        return original(self, operation_name, params)
-
-    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)
+@pytest.fixture
+def role(estate) -> str:
+    """The estate plus the delivery role its ROLE_ARN names."""
+    return create_role()
 
 
-# moto quirk: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
-# authorizes HeadBucket with s3:ListBucket). Tests under moto's IAM enforcement grant (or deny)
-# the two together; the shipped policies hold only the real action.
-MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket"}
+@pytest.fixture(scope="session", autouse=True)
+def _prowler_runs_this_checkouts_check(request) -> None:
+    """The end-to-end tests run the real `prowler`, which loads its own copy of our check files:
+    bring that copy up to date with the checkout first (what `make plugin` does)."""
+    if not any(item.get_closest_marker("e2e") for item in request.session.items):
+        return
+    from prowler_vpc_flow_logs.activation import active_check, find_prowler, install_check
 
-
-def for_moto(policy: dict) -> dict:
-    """The policy with moto's alias added next to each real action it stands for."""
-    policy = copy.deepcopy(policy)
-    for statement in policy["Statement"]:
-        listed = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-        statement["Action"] = listed + [MOTO_ALIASES[a] for a in listed if a in MOTO_ALIASES]
-    return policy
-
-
-def keyed_verdicts(service) -> dict:
-    """A scan's verdicts by VPC id, or by region for a region that could not be listed."""
-    from prowler_vpc_flow_logs.findings import verdicts
-
-    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}
+    install = find_prowler()
+    if active_check(install) != "ours":
+        install_check(install)

@@ -11,13 +11,12 @@ import math
 from collections import Counter
 
 import pytest
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from devtools.bench_estate import REGIONS, BenchEstate, seed
 from devtools.callprobe import CallCounter
-from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.service import PAGE_SIZE, FlowLogs
+from tests.support import aws_provider
 
 MAX_EC2_CALLS_PER_REGION = 8  # issue 5's target, destination probes excluded
 
@@ -87,13 +86,8 @@ def test_calls_per_region_at_1000_vpcs(scan_unused: bool) -> None:
     assert max(ec2.values()) <= MAX_EC2_CALLS_PER_REGION, ec2
     probes = sum(n for (_, service, _), n in calls.items() if service != "ec2")
     assert probes == estate.destinations
-    expected = {"DescribeVpcs", "DescribeFlowLogs"} | (set() if scan_unused else {"DescribeNetworkInterfaces"})
+    expected = {"DescribeVpcs", "DescribeFlowLogs"} | (
+        set() if scan_unused else {"DescribeNetworkInterfaces"}
+    )
     for region in REGIONS:
         assert {op for (r, s, op) in calls if r == region and s == "ec2"} == expected
-
-
-def test_call_counter_restores_botocore() -> None:
-    original = BaseClient._make_api_call
-    with CallCounter(latency_s=0.0):
-        assert BaseClient._make_api_call is not original
-    assert BaseClient._make_api_call is original

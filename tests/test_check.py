@@ -6,9 +6,8 @@ import importlib
 from unittest import mock
 
 from devtools.estate import REGION_A, REGION_B
-from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.conftest import failing_call
+from tests.support import aws_provider, failing_call
 
 CHECK_MODULE = "prowler_vpc_flow_logs.check.vpc_flow_logs_enabled"
 
@@ -139,9 +138,14 @@ def test_a_check_whose_package_is_gone_fails_every_region_loudly(estate, monkeyp
         assert report.status == "FAIL" and report.resource_id == "unknown"
         assert report.resource_arn == f"arn:aws:ec2:{report.region}:123456789012:vpc/unknown"
         assert f"The VPCs in {report.region} could not be audited" in report.status_extended
-        assert "prowler-vpc-flow-logs is not installed in this Python environment" in report.status_extended
+        assert (
+            "prowler-vpc-flow-logs is not installed in this Python environment"
+            in report.status_extended
+        )
         assert "pip install --force-reinstall --no-deps prowler==" in report.status_extended
-    assert [r.levelname for r in caplog.records if "no VPC was evaluated" in r.message] == ["CRITICAL"]
+    assert [r.levelname for r in caplog.records if "no VPC was evaluated" in r.message] == [
+        "CRITICAL"
+    ]
 
 
 def test_a_defect_while_reading_a_region_gives_that_region_findings(estate):
@@ -152,7 +156,9 @@ def test_a_defect_while_reading_a_region_gives_that_region_findings(estate):
     for report in reports:
         by_region.setdefault(report.region, []).append(report)
     assert set(by_region) == {REGION_A, REGION_B}
-    assert {r.resource_id for r in reports} == set(estate.expected("REJECT"))  # every VPC still reported
+    assert {r.resource_id for r in reports} == set(
+        estate.expected("REJECT")
+    )  # every VPC still reported
     for report in reports:
         if report.status == "MANUAL":
             continue
@@ -166,13 +172,16 @@ def test_a_defect_before_any_vpc_is_read_gives_the_region_one_finding(estate):
         reports = run_check(aws_provider({REGION_A}))
     [report] = reports
     assert (report.status, report.resource_id, report.region) == ("FAIL", "unknown", REGION_A)
-    assert "The VPCs in us-east-1 could not be audited: the check itself failed in us-east-1 (RuntimeError: boom)" in report.status_extended
+    assert (
+        "The VPCs in us-east-1 could not be audited: the check itself failed in us-east-1 (RuntimeError: boom)"
+        in report.status_extended
+    )
 
 
 def test_a_defect_in_one_verdict_costs_only_that_vpc(estate):
-    from prowler_vpc_flow_logs import findings
+    from prowler_vpc_flow_logs import verdicts
 
-    original = findings.verdict_for
+    original = verdicts.verdict_for
     broken = estate.vpcs["accept-only"]
 
     def verdict_for(service, region, vpc):
@@ -180,11 +189,13 @@ def test_a_defect_in_one_verdict_costs_only_that_vpc(estate):
             raise ValueError("bad data")
         return original(service, region, vpc)
 
-    with mock.patch.object(findings, "verdict_for", verdict_for):
+    with mock.patch.object(verdicts, "verdict_for", verdict_for):
         reports = run_check(aws_provider({REGION_A, REGION_B}))
     by_id = {r.resource_id: r for r in reports}
     assert set(by_id) == set(estate.expected("REJECT"))
-    assert by_id[broken].status == "FAIL" and "ValueError: bad data" in by_id[broken].status_extended
+    assert (
+        by_id[broken].status == "FAIL" and "ValueError: bad data" in by_id[broken].status_extended
+    )
     assert by_id[estate.vpcs["all-to-log-group"]].status == "PASS"
 
 
@@ -197,5 +208,7 @@ def test_metadata_keeps_every_check_type_the_builtin_declares(monkeypatch):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # the backup `make plugin`'s install made
     builtin = find_prowler().backup_dir / "vpc_flow_logs_enabled.metadata.json"
     theirs = json.loads(builtin.read_text())["CheckType"]
-    ours = json.loads((OUR_CHECK_DIR / "vpc_flow_logs_enabled.metadata.json").read_text())["CheckType"]
+    ours = json.loads((OUR_CHECK_DIR / "vpc_flow_logs_enabled.metadata.json").read_text())[
+        "CheckType"
+    ]
     assert any("PCI-DSS" in t for t in theirs) and set(theirs) <= set(ours)

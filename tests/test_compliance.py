@@ -27,15 +27,27 @@ NAME = "cis_controls_7.1_aws"
 LEGACY = METADATA / f"{NAME}.json"
 UNIVERSAL = METADATA / "universal" / f"{NAME}.json"
 EXPECTED = {
-    "6.2": ("Activate audit logging", "6. Maintenance, Monitoring and Analysis of Audit Logs", ["IG1", "IG2", "IG3"]),
-    "12.5": ("Configure Monitoring Systems to Record Network Packets", "12. Boundary Defense", ["IG2", "IG3"]),
+    "6.2": (
+        "Activate audit logging",
+        "6. Maintenance, Monitoring and Analysis of Audit Logs",
+        ["IG1", "IG2", "IG3"],
+    ),
+    "12.5": (
+        "Configure Monitoring Systems to Record Network Packets",
+        "12. Boundary Defense",
+        ["IG2", "IG3"],
+    ),
 }
 
 
 def test_legacy_file_is_valid_for_prowler_and_maps_our_check():
     framework = Compliance.parse_file(LEGACY)  # raises on any schema error
     assert load_compliance_framework(str(LEGACY), fatal=False) is not None
-    assert (framework.Framework, framework.Version, framework.Provider) == ("CIS-Controls", "7.1", "AWS")
+    assert (framework.Framework, framework.Version, framework.Provider) == (
+        "CIS-Controls",
+        "7.1",
+        "AWS",
+    )
     assert [r.Id for r in framework.Requirements] == list(EXPECTED)
     for requirement in framework.Requirements:
         title, section, groups = EXPECTED[requirement.Id]
@@ -53,10 +65,17 @@ def test_universal_twin_is_valid_and_says_the_same():
     assert framework.outputs.table_config.group_by == "Section"
     legacy = Compliance.parse_file(LEGACY)
     assert (framework.framework, framework.version, framework.name, framework.provider) == (
-        legacy.Framework, legacy.Version, legacy.Name, legacy.Provider,
+        legacy.Framework,
+        legacy.Version,
+        legacy.Name,
+        legacy.Provider,
     )
     for ours, theirs in zip(framework.requirements, legacy.Requirements, strict=True):
-        assert (ours.id, ours.name, ours.description) == (theirs.Id, theirs.Name, theirs.Description)
+        assert (ours.id, ours.name, ours.description) == (
+            theirs.Id,
+            theirs.Name,
+            theirs.Description,
+        )
         assert ours.checks == {"aws": theirs.Checks}
         assert ours.attributes["Section"] == theirs.Attributes[0].Section
         assert ours.attributes["ImplementationGroups"] == EXPECTED[ours.id][2]
@@ -87,9 +106,13 @@ def test_installed_plugin_registers_both_forms_and_fills_finding_compliance():
     v8 = universal["cis_controls_8.1"]
     assert [r.id for r in v8.requirements if CHECK_ID in r.checks.get("aws", [])] == ["8.2", "13.6"]
 
-    checks = update_checks_metadata_with_compliance(bulk, {CHECK_ID: CheckMetadata.get_bulk("aws")[CHECK_ID]})
+    checks = update_checks_metadata_with_compliance(
+        bulk, {CHECK_ID: CheckMetadata.get_bulk("aws")[CHECK_ID]}
+    )
     report = SimpleNamespace(check_metadata=SimpleNamespace(CheckID=CHECK_ID))
     compliance = get_check_compliance(report, "aws", checks)
     assert compliance["CIS-Controls-7.1"] == ["6.2", "12.5"]
-    assert any(key.startswith("CIS-") and key[4].isdigit() for key in compliance)  # CIS AWS Foundations
-    assert len(compliance) > 20  # why ASFF needs prowler_vpc_flow_logs.asff
+    assert any(
+        key.startswith("CIS-") and key[4].isdigit() for key in compliance
+    )  # CIS AWS Foundations
+    assert len(compliance) > 20  # why ASFF needs prowler_integration.keep_cis_mappings_in_findings

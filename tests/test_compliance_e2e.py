@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
 from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,21 +19,13 @@ import pytest
 
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, seed_policy_estate
 from devtools.moto_server import MotoServer
-from devtools.prowler_cli import PROWLER
+from devtools.prowler_cli import run_prowler
 from prowler_vpc_flow_logs import CHECK_ID
+from tests.support import CIS_FIRST
 
 pytestmark = pytest.mark.e2e
 OTHER_CHECK = "iam_password_policy_minimum_length_14"  # in CIS 5.0, cheap on moto
 FRAMEWORKS = ["cis_controls_7.1_aws", "cis_controls_8.1", "cis_5.0_aws"]
-CIS_AWS_VERSIONS = ["CIS-7.0", "CIS-6.0", "CIS-5.0", "CIS-4.0.1", "CIS-3.0", "CIS-2.0", "CIS-1.5", "CIS-1.4"]
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def prowler(args: list[str], env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [str(PROWLER), "aws", *args, "--no-banner"], env=env, capture_output=True, text=True, timeout=600
-    )
-    return ANSI.sub("", done.stdout + done.stderr)
 
 
 def framework_checks() -> set[str]:
@@ -70,19 +61,27 @@ def scan(tmp_path_factory):
 
         estate = seed_policy_estate(server.client)
         excluded = out / "excluded.json"
-        excluded.write_text(json.dumps({"aws": sorted(framework_checks() - {CHECK_ID, OTHER_CHECK})}))
-        output = prowler(
-            ["--compliance", *FRAMEWORKS, "--excluded-checks-file", str(excluded),
-             "-f", REGION_A, REGION_B, "-M", "csv", "json-asff", "json-ocsf", "-o", str(out), "-F", "scan"],
-            server.env(),
+        excluded.write_text(
+            json.dumps({"aws": sorted(framework_checks() - {CHECK_ID, OTHER_CHECK})})
         )
+        args = [
+            "--compliance",
+            *FRAMEWORKS,
+            "--excluded-checks-file",
+            str(excluded),
+            "-f",
+            REGION_A,
+            REGION_B,
+        ]
+        formats = ("csv", "json-asff", "json-ocsf")
+        output = run_prowler(args, server.env(), out, "scan", formats).output
     finally:
         server.stop()
     return SimpleNamespace(out=out, output=output, estate=estate)
 
 
 def test_list_compliance_shows_cis_controls_v7():
-    listing = prowler(["--list-compliance"])
+    listing = run_prowler(["--list-compliance"]).output
     assert "- cis_controls_7.1_aws" in listing.splitlines(), listing[-2000:]
     assert "- cis_controls_8.1" in listing.splitlines()
 
@@ -92,18 +91,29 @@ def test_compliance_tables_and_csvs_carry_our_verdicts(scan):
     out, text = scan.out, scan.output
     for name in FRAMEWORKS:
         assert f"Framework {name.upper()} Results" in text, text[-4000:]
-    assert "6. Maintenance, Monitoring and Analysis of Audit Logs" in text and "12. Boundary Defense" in text
+    assert (
+        "6. Maintenance, Monitoring and Analysis of Audit Logs" in text
+        and "12. Boundary Defense" in text
+    )
 
     v7 = read_csv(out / "compliance" / "scan_cis_controls_7.1_aws.csv")
     assert statuses(v7, "6.2") == expected and statuses(v7, "12.5") == expected
-    assert {r["REQUIREMENTS_ATTRIBUTES_IMPLEMENTATIONGROUPS"] for r in v7 if r["REQUIREMENTS_ID"] == "12.5"} == {"IG2 | IG3"}
+    assert {
+        r["REQUIREMENTS_ATTRIBUTES_IMPLEMENTATIONGROUPS"]
+        for r in v7
+        if r["REQUIREMENTS_ID"] == "12.5"
+    } == {"IG2 | IG3"}
 
     v8 = read_csv(out / "compliance" / "scan_cis_controls_8.1.csv")
     assert statuses(v8, "8.2") == expected and statuses(v8, "13.6") == expected
 
     cis = read_csv(out / "compliance" / "scan_cis_5.0_aws.csv")
     assert statuses(cis, "3.7") == expected
-    reasons = {r["RESOURCEID"].rsplit("/", 1)[-1]: r["STATUSEXTENDED"] for r in cis if r["REQUIREMENTS_ID"] == "3.7"}
+    reasons = {
+        r["RESOURCEID"].rsplit("/", 1)[-1]: r["STATUSEXTENDED"]
+        for r in cis
+        if r["REQUIREMENTS_ID"] == "3.7"
+    }
     for case, words in EXPECTED_WORDS.items():
         assert words in reasons[scan.estate.vpcs[case]], case
 
@@ -114,16 +124,24 @@ def test_asff_and_ocsf_carry_the_cis_mappings(scan):
     asff = json.loads((scan.out / "scan.asff.json").read_text())
     ocsf = json.loads((scan.out / "scan.ocsf.json").read_text())
     ours = [f for f in asff if f["GeneratorId"] == f"prowler-{CHECK_ID}"]
-    sent = {vpc: s for vpc, s in scan.estate.expected("REJECT").items() if s != "MANUAL"}  # ASFF has no MANUAL
-    assert {f["Resources"][0]["Id"].rsplit("/", 1)[-1]: f["Compliance"]["Status"][:4] for f in ours} == sent
+    sent = {
+        vpc: s for vpc, s in scan.estate.expected("REJECT").items() if s != "MANUAL"
+    }  # ASFF has no MANUAL
+    assert {
+        f["Resources"][0]["Id"].rsplit("/", 1)[-1]: f["Compliance"]["Status"][:4] for f in ours
+    } == sent
     for finding in ours:
         standards = [s["StandardsId"] for s in finding["Compliance"]["AssociatedStandards"]]
         related = finding["Compliance"]["RelatedRequirements"]
         assert standards[:3] == ["CIS-Controls-7.1", "CIS-Controls-8.1", "CIS-7.0"]
-        assert [s for s in standards if re.fullmatch(r"CIS-[\d.]+", s)] == CIS_AWS_VERSIONS
+        assert [s for s in standards if re.fullmatch(r"CIS-[\d.]+", s)] == CIS_FIRST[2:]
         assert related[:2] == ["CIS-Controls-7.1 6.2 12.5", "CIS-Controls-8.1 8.2 13.6"]
         assert "CIS-5.0 3.7" in related  # the CIS AWS Foundations version we scanned, too
-        assert len(standards) <= 20 and len(related) <= 32 and all(len(s) <= 64 for s in standards + related)
+        assert (
+            len(standards) <= 20
+            and len(related) <= 32
+            and all(len(s) <= 64 for s in standards + related)
+        )
         assert finding["Resources"][0]["Type"] == "AwsEc2Vpc"
 
     by_uid = {f["finding_info"]["uid"]: f for f in ocsf}
@@ -137,8 +155,12 @@ def test_asff_and_ocsf_carry_the_cis_mappings(scan):
     # ASFF is Prowler's own first-20 of each finding's compliance, for every check.
     for finding in asff:
         uid = finding["Id"]
-        match = [f for f in by_uid.values() if f["resources"][0]["uid"] == finding["Resources"][0]["Id"]
-                 and f["metadata"]["event_code"] == finding["GeneratorId"].removeprefix("prowler-")]
+        match = [
+            f
+            for f in by_uid.values()
+            if f["resources"][0]["uid"] == finding["Resources"][0]["Id"]
+            and f["metadata"]["event_code"] == finding["GeneratorId"].removeprefix("prowler-")
+        ]
         standards, related = ASFF.format_compliance(match[0]["unmapped"]["compliance"])
         assert finding["Compliance"]["AssociatedStandards"] == standards, uid
         assert finding["Compliance"]["RelatedRequirements"] == related, uid

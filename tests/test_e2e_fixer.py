@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
-from devtools.estate import REGION_A, REGION_B, seed_policy_estate
+from devtools.estate import REGION_A, REGION_B, seed_policy_estate, trust_policy
 from devtools.moto_server import moto_server
-from devtools.prowler_cli import PROWLER, VPC_FLOW_LOGS, run_prowler
-from tests.test_remediation_support import TRUST
+from devtools.prowler_cli import run_cli, run_prowler
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +23,9 @@ def test_prowler_fixer_then_backout(tmp_path, monkeypatch):
         client = server.client
 
         estate = seed_policy_estate(client)
-        role = client("iam").create_role(RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+        role = client("iam").create_role(
+            RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(trust_policy())
+        )["Role"]["Arn"]
         config = tmp_path / "fixer.yaml"
         config.write_text(
             "aws:\n  vpc_flow_logs_enabled:\n    log-destination-type: cloud-watch-logs\n"
@@ -34,31 +34,35 @@ def test_prowler_fixer_then_backout(tmp_path, monkeypatch):
         )
 
         def flow_logs() -> set[str]:
-            return {fl["FlowLogId"] for r in (REGION_A, REGION_B) for fl in client("ec2", r).describe_flow_logs()["FlowLogs"]}
+            return {
+                fl["FlowLogId"]
+                for r in (REGION_A, REGION_B)
+                for fl in client("ec2", r).describe_flow_logs()["FlowLogs"]
+            }
 
         before = flow_logs()
         expected = estate.expected("REJECT")
         failing = {vpc for vpc, status in expected.items() if status == "FAIL"}
 
-        listed = subprocess.run([str(PROWLER), "aws", "--list-fixer", "--no-banner"], env=env, capture_output=True, text=True, timeout=600)
-        assert "vpc_flow_logs_enabled" in listed.stdout
+        listed = run_prowler(["--list-fixer"], env)
+        assert "vpc_flow_logs_enabled" in listed.output
 
-        fixing = subprocess.run(
-            [str(PROWLER), "aws", "--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B,
-             "--fixer", "--fixer-config", str(config), "--no-banner"],
-            env=env, capture_output=True, text=True, timeout=600,
-        )
-        out = re.sub(r"\x1b\[[0-9;]*m", "", fixing.stdout)
+        fix_args = ["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B]
+        out = run_prowler([*fix_args, "--fixer", "--fixer-config", str(config)], env).output
         fixed = set(re.findall(r"FIXING (vpc-[0-9a-f]+) in ", out))
         assert fixed == failing, out[-3000:]  # --fixer is called for exactly the FAIL findings
         assert out.count("DONE") == len(failing) and "ERROR" not in out, out[-3000:]
         assert f"{len(failing)} findings fixed!" in out
 
-        def cli(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([str(VPC_FLOW_LOGS), *args], env=env, capture_output=True, text=True, timeout=600)
+        def cli(*args: str):
+            return run_cli(list(args), env)
 
         [run] = json.loads(cli("runs", "--output", "json").stdout)
-        assert (run["source"], run["created"], run["finished"]) == ("prowler-fixer", len(failing), True)
+        assert (run["source"], run["created"], run["finished"]) == (
+            "prowler-fixer",
+            len(failing),
+            True,
+        )
         assert run["regions"] == sorted([REGION_A, REGION_B])
         assert f"undo with: vpc-flow-logs backout {run['run_id']}" in out
         created = flow_logs() - before
@@ -71,10 +75,22 @@ def test_prowler_fixer_then_backout(tmp_path, monkeypatch):
         assert flow_logs() == before
 
         # a real rescan shows the original verdicts; its OCSF file drives a fix plan
-        rescan = run_prowler(["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, tmp_path, "rescan")
+        rescan = run_prowler(
+            ["--checks", "vpc_flow_logs_enabled", "-f", REGION_A, REGION_B], env, tmp_path, "rescan"
+        )
         assert rescan.statuses() == expected, rescan.output[-3000:]
-        again = cli("fix", "--from-findings", str(tmp_path / "rescan.ocsf.json"), "--log-destination-type",
-                    "s3", "--log-destination", f"arn:aws:s3:::flow-logs-{REGION_A}", "--dry-run", "--output", "json")
+        again = cli(
+            "fix",
+            "--from-findings",
+            str(tmp_path / "rescan.ocsf.json"),
+            "--log-destination-type",
+            "s3",
+            "--log-destination",
+            f"arn:aws:s3:::flow-logs-{REGION_A}",
+            "--dry-run",
+            "--output",
+            "json",
+        )
         assert again.returncode == 0, again.stderr
         assert {p["vpc_id"] for p in json.loads(again.stdout)["planned"]} == failing
         assert flow_logs() == before

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import importlib.metadata
 import json
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from moto.core.authorization import enable_iam_authentication
 
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs, seed_policy_estate
 from devtools.moto_server import MotoServer
-from devtools.prowler_cli import VPC_FLOW_LOGS, run_prowler
+from devtools.prowler_cli import run_cli, run_prowler
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
@@ -71,21 +70,30 @@ def test_denied_read_through_prowler(world, tmp_path):
         ],
     }
     iam.create_user(UserName="denied-scanner")
-    iam.put_user_policy(UserName="denied-scanner", PolicyName="p", PolicyDocument=json.dumps(allow_all_but))
+    iam.put_user_policy(
+        UserName="denied-scanner", PolicyName="p", PolicyDocument=json.dumps(allow_all_but)
+    )
     key = iam.create_access_key(UserName="denied-scanner")["AccessKey"]
-    env = server.env(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    env = server.env(
+        AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"]
+    )
     with enable_iam_authentication():
         run = run_prowler(["--checks", "vpc_flow_logs_enabled", *REGIONS], env, tmp_path, "denied")
     assert run.findings, run.output[-3000:]
     expected = estate.expected("REJECT")
-    affected = {estate.vpcs[n] for n in ("all-to-log-group", "log-group-deleted", "eu-reject-to-missing-group")}
+    affected = {
+        estate.vpcs[n]
+        for n in ("all-to-log-group", "log-group-deleted", "eu-reject-to-missing-group")
+    }
     found = run.by_resource()
     for vpc_id, finding in found.items():
         text = finding["status_detail"]
         assert "disabled" not in text.lower() and "not enabled" not in text.lower(), text
         if vpc_id in affected:
             assert finding["status_code"] == "FAIL", text
-            assert "logs:DescribeLogGroups failed" in text and "allowed logs:DescribeLogGroups" in text, text
+            assert (
+                "logs:DescribeLogGroups failed" in text and "allowed logs:DescribeLogGroups" in text
+            ), text
         else:
             assert finding["status_code"] == expected[vpc_id], text
     assert set(found) == set(expected)
@@ -118,7 +126,12 @@ def test_all_policy_from_config_file_and_unused_vpcs(world, tmp_path):
     assert "required ALL traffic" in text and "records only REJECT" in text
 
 
-MALFORMED_KNOB = {"empty": ("", "empty"), "null": (" null", "empty"), "list": (" [ALL]", "['ALL']"), "number": (" 5", "5")}
+MALFORMED_KNOB = {
+    "empty": ("", "empty"),
+    "null": (" null", "empty"),
+    "list": (" [ALL]", "['ALL']"),
+    "number": (" 5", "5"),
+}
 
 
 def test_malformed_knob_values_through_prowler(world, tmp_path):
@@ -127,7 +140,9 @@ def test_malformed_knob_values_through_prowler(world, tmp_path):
 
     def scan(case: str):
         config = tmp_path / f"{case}.yaml"
-        config.write_text(f"aws:\n  vpc_flow_logs_required_traffic_type:{MALFORMED_KNOB[case][0]}\n")
+        config.write_text(
+            f"aws:\n  vpc_flow_logs_required_traffic_type:{MALFORMED_KNOB[case][0]}\n"
+        )
         args = ["--checks", "vpc_flow_logs_enabled", *REGIONS, "--config-file", str(config)]
         return run_prowler(args, server.env(), tmp_path, case)
 
@@ -145,13 +160,26 @@ def test_malformed_knob_values_through_prowler(world, tmp_path):
 def test_a_check_whose_package_was_uninstalled_says_so_through_prowler(world, tmp_path):
     """`pip uninstall prowler-vpc-flow-logs` before `vpc-flow-logs uninstall`: FAIL per region, loudly."""
     server, _, _ = world
-    run = run_prowler(["--checks", "vpc_flow_logs_enabled", *REGIONS], server.env(), tmp_path, "gone", without_package=True)
-    assert sorted(f["resources"][0]["region"] for f in run.findings) == [REGION_B, REGION_A], run.output[-3000:]
+    run = run_prowler(
+        ["--checks", "vpc_flow_logs_enabled", *REGIONS],
+        server.env(),
+        tmp_path,
+        "gone",
+        without_package=True,
+    )
+    assert sorted(f["resources"][0]["region"] for f in run.findings) == [REGION_B, REGION_A], (
+        run.output[-3000:]
+    )
     for finding in run.findings:
         assert finding["status_code"] == "FAIL"
-        assert "prowler-vpc-flow-logs is not installed in this Python environment" in finding["status_detail"]
+        assert (
+            "prowler-vpc-flow-logs is not installed in this Python environment"
+            in finding["status_detail"]
+        )
     assert "There are no findings" not in run.output
-    assert "CRITICAL" in run.output and "no VPC was evaluated" in run.output  # shown without --log-level
+    assert (
+        "CRITICAL" in run.output and "no VPC was evaluated" in run.output
+    )  # shown without --log-level
 
 
 def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):
@@ -169,7 +197,7 @@ def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_pa
     }
     assert "delivery FAILED" in found[estate.vpcs["eu-reject-to-missing-group"]]["status_detail"]
     assert "restored prowler-vpc-flow-logs's check" in run.output
-    status = subprocess.run([str(VPC_FLOW_LOGS), "status"], capture_output=True, text=True)
+    status = run_cli(["status"])
     assert status.returncode == 0, status.stdout + status.stderr
     again = run_prowler(
         ["--checks", "vpc_flow_logs_enabled", "-f", REGION_B], server.env(), tmp_path, "after"
@@ -194,7 +222,7 @@ def test_uninstall_restores_builtin_byte_for_byte_then_install_again(monkeypatch
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # use the backup `make test`'s install made
 
     def cli(*args):
-        return subprocess.run([str(VPC_FLOW_LOGS), *args], capture_output=True, text=True)
+        return run_cli(list(args))
 
     assert not _check_files_match_record()  # ours is active
     try:

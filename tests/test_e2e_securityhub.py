@@ -8,15 +8,12 @@ Security Hub: EnableSecurityHub, BatchImportFindings (upsert by finding Id), Get
 
 from __future__ import annotations
 
-import re
-import subprocess
-
 import pytest
 
 from devtools import securityhub_ext
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN, seed_policy_estate
 from devtools.moto_server import MotoServer
-from devtools.prowler_cli import PROWLER
+from devtools.prowler_cli import run_prowler
 from prowler_vpc_flow_logs import CHECK_ID
 
 pytestmark = pytest.mark.e2e
@@ -44,12 +41,8 @@ def hub():
 
 
 def send(server: MotoServer, out) -> str:
-    done = subprocess.run(
-        [str(PROWLER), "aws", "--checks", CHECK_ID, "--security-hub", "-f", *REGIONS,
-         "--no-banner", "-o", str(out), "-F", "sh"],
-        env=server.env(), capture_output=True, text=True, timeout=600,
-    )
-    return re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+    args = ["--checks", CHECK_ID, "--security-hub", "-f", *REGIONS]
+    return run_prowler(args, server.env(), out, "sh", formats=()).output
 
 
 def hub_findings(client) -> dict[str, dict]:
@@ -67,7 +60,9 @@ def hub_findings(client) -> dict[str, dict]:
 
 def test_security_hub_gets_one_finding_per_vpc_and_updates_it(hub, tmp_path):
     server, client, estate = hub
-    expected = {vpc: ASFF_STATUS[s] for vpc, s in estate.expected("REJECT").items() if s != "MANUAL"}
+    expected = {
+        vpc: ASFF_STATUS[s] for vpc, s in estate.expected("REJECT").items() if s != "MANUAL"
+    }
 
     eu_vpcs = {estate.vpcs["eu-all-to-bucket"], estate.vpcs["eu-reject-to-missing-group"]}
     output = send(server, tmp_path / "first")
@@ -80,14 +75,20 @@ def test_security_hub_gets_one_finding_per_vpc_and_updates_it(hub, tmp_path):
         assert finding["Resources"][0]["Type"] == "AwsEc2Vpc"
         assert finding["Resources"][0]["Region"] == (REGION_B if vpc in eu_vpcs else REGION_A)
         assert standards[:2] == ["CIS-Controls-7.1", "CIS-Controls-8.1"] and "CIS-5.0" in standards
-        assert compliance["RelatedRequirements"][:2] == ["CIS-Controls-7.1 6.2 12.5", "CIS-Controls-8.1 8.2 13.6"]
+        assert compliance["RelatedRequirements"][:2] == [
+            "CIS-Controls-7.1 6.2 12.5",
+            "CIS-Controls-8.1 8.2 13.6",
+        ]
         assert len(standards) <= 20 and len(compliance["RelatedRequirements"]) <= 32
 
     fixed = estate.vpcs["no-flow-logs"]
     assert first[fixed]["Compliance"]["Status"] == "FAILED"
     client("ec2", REGION_A).create_flow_logs(
-        ResourceType="VPC", ResourceIds=[fixed], TrafficType="ALL",
-        LogGroupName="/vpc/flow-logs", DeliverLogsPermissionArn=ROLE_ARN,
+        ResourceType="VPC",
+        ResourceIds=[fixed],
+        TrafficType="ALL",
+        LogGroupName="/vpc/flow-logs",
+        DeliverLogsPermissionArn=ROLE_ARN,
     )
     output = send(server, tmp_path / "second")
     assert f"{len(expected)} findings sent to AWS Security Hub" in output, output[-3000:]

@@ -8,16 +8,15 @@ from unittest import mock
 import pytest
 
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN
-from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.findings import verdicts
+from prowler_vpc_flow_logs.clients import Clients
+from prowler_vpc_flow_logs.prowler_integration import retrying_session
+from prowler_vpc_flow_logs.remediation.backout import backout
 from prowler_vpc_flow_logs.remediation.fixer import FixerRun, fix_finding
 from prowler_vpc_flow_logs.remediation.ledger import list_runs
-from prowler_vpc_flow_logs.remediation.run import run_backout
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests import test_remediation_support as support
-from tests.test_remediation_support import flow_log_ids, snapshot, statuses
+from prowler_vpc_flow_logs.verdicts import verdicts
+from tests.support import aws_provider, flow_log_ids, snapshot, statuses
 
-role = support.role  # fixture: the estate plus its delivery role
 FIXER_MODULE = "prowler_vpc_flow_logs.check.vpc_flow_logs_enabled_fixer"
 CONFIG = {
     "vpc_flow_logs_enabled": {
@@ -44,14 +43,18 @@ def test_fixer_fixes_each_failing_finding_in_one_run_that_backout_undoes(role, e
     assert all(fix_finding(service, vpc_id, region, run) for region, vpc_id in failing)
     assert {s for s in statuses().values()} == {"PASS", "MANUAL"}
     [summary] = list_runs()
-    assert (summary.source, summary.created, summary.regions) == ("prowler-fixer", 8, sorted([REGION_A, REGION_B]))
+    assert (summary.source, summary.created, summary.regions) == (
+        "prowler-fixer",
+        8,
+        sorted([REGION_A, REGION_B]),
+    )
     assert f"(run {summary.run_id})" in capsys.readouterr().out
     # a finding for a VPC that passes now, or is not a VPC of the scan, is refused (False) without a write
     after = snapshot()
     assert not fix_finding(service, estate.vpcs["shared-from-other-account"], REGION_A, run)
     assert not fix_finding(service, "vpc-0123456789abcdef0", REGION_A, run)
     assert snapshot() == after
-    result = run_backout(summary.run_id)
+    result = backout(summary.run_id, Clients(retrying_session()))
     assert len(result.deleted) == 8
     assert flow_log_ids() == before_ids and statuses() == before_status
 
@@ -60,9 +63,23 @@ def test_fixer_fixes_each_failing_finding_in_one_run_that_backout_undoes(role, e
     "config, words",
     [
         ({}, "no 'vpc_flow_logs_enabled:' section"),
-        ({"vpc_flow_logs_enabled": {**CONFIG["vpc_flow_logs_enabled"], "colour": "red"}}, "unknown setting(s) in 'vpc_flow_logs_enabled:': colour"),
-        ({"vpc_flow_logs_enabled": {"log-destination-type": "s3", "log-destination": "bucket"}}, "is not an S3 bucket ARN"),
-        ({"vpc_flow_logs_enabled": {**CONFIG["vpc_flow_logs_enabled"], "create-log-group": False}}, "does not exist in us-east-1"),
+        (
+            {"vpc_flow_logs_enabled": {**CONFIG["vpc_flow_logs_enabled"], "colour": "red"}},
+            "unknown setting(s) in 'vpc_flow_logs_enabled:': colour",
+        ),
+        (
+            {"vpc_flow_logs_enabled": {"log-destination-type": "s3", "log-destination": "bucket"}},
+            "is not an S3 bucket ARN",
+        ),
+        (
+            {
+                "vpc_flow_logs_enabled": {
+                    **CONFIG["vpc_flow_logs_enabled"],
+                    "create-log-group": False,
+                }
+            },
+            "does not exist in us-east-1",
+        ),
     ],
 )
 def test_fixer_bad_config_writes_nothing(config, words, role, estate, capsys):
@@ -76,7 +93,9 @@ def test_fixer_bad_config_writes_nothing(config, words, role, estate, capsys):
 def test_prowler_adapter_signature_and_delegation(role, estate, capsys):
     """Prowler picks fixer(resource_id=..., region=...) by parameter names."""
     service = service_with({})
-    with mock.patch("prowler_vpc_flow_logs.flow_logs_client.flow_logs_client", new=service, create=True):
+    with mock.patch(
+        "prowler_vpc_flow_logs.flow_logs_client.flow_logs_client", new=service, create=True
+    ):
         module = importlib.import_module(FIXER_MODULE)
         with mock.patch.object(module, "flow_logs_client", new=service):
             assert {"resource_id", "region"} <= set(module.fixer.__code__.co_varnames)
@@ -84,7 +103,9 @@ def test_prowler_adapter_signature_and_delegation(role, estate, capsys):
     assert "no 'vpc_flow_logs_enabled:' section" in capsys.readouterr().out
 
 
-def test_a_state_folder_that_cannot_be_written_is_said_once_and_nothing_is_written(role, estate, capsys, tmp_path):
+def test_a_state_folder_that_cannot_be_written_is_said_once_and_nothing_is_written(
+    role, estate, capsys, tmp_path
+):
     unwritable = tmp_path / "a-file"
     unwritable.write_text("")
     section = {**CONFIG["vpc_flow_logs_enabled"], "state-dir": str(unwritable)}

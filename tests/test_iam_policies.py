@@ -20,8 +20,7 @@ from moto.iam.access_control import IAMRequestBase
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
-from tests.conftest import for_moto
-from tests.test_remediation_support import CWL, client, create_role, flow_log_ids, statuses
+from tests.support import CWL, client, create_role, flow_log_ids, for_moto, statuses
 
 POLICIES = files("prowler_vpc_flow_logs") / "iam"
 # Needed on AWS, not authorized by moto 5.2.5 (or not reached on this estate), and why.
@@ -64,9 +63,15 @@ def test_policies_are_packaged_and_narrowed_by_conditions():
     fix, back = policy("fix-policy.json"), policy("backout-policy.json")
     assert not any(a.startswith(("ec2:Delete", "logs:Delete")) for a in actions(fix))
     assert actions(back) == {"ec2:DescribeFlowLogs", "ec2:DeleteFlowLogs", "logs:DeleteLogDelivery"}
-    assert conditions(fix)["ec2:CreateTags"] == {"StringEquals": {"ec2:CreateAction": "CreateFlowLogs"}}
-    assert conditions(fix)["iam:PassRole"] == {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}
-    assert conditions(back)["ec2:DeleteFlowLogs"] == {"Null": {"aws:ResourceTag/prowler-vpc-flow-logs:run-id": "false"}}
+    assert conditions(fix)["ec2:CreateTags"] == {
+        "StringEquals": {"ec2:CreateAction": "CreateFlowLogs"}
+    }
+    assert conditions(fix)["iam:PassRole"] == {
+        "StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}
+    }
+    assert conditions(back)["ec2:DeleteFlowLogs"] == {
+        "Null": {"aws:ResourceTag/prowler-vpc-flow-logs:run-id": "false"}
+    }
 
 
 def _user(name: str, document: dict) -> dict[str, str]:
@@ -74,7 +79,10 @@ def _user(name: str, document: dict) -> dict[str, str]:
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps(document))
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    return {
+        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+    }
 
 
 @pytest.fixture
@@ -98,7 +106,9 @@ def _as(monkeypatch, keys: dict[str, str]) -> None:
         monkeypatch.setenv(name, value)
 
 
-def test_fix_policy_fixes_backout_policy_backs_out_and_neither_does_the_other(estate, seen, monkeypatch, capsys):
+def test_fix_policy_fixes_backout_policy_backs_out_and_neither_does_the_other(
+    estate, seen, monkeypatch, capsys
+):
     create_role()
     fix_doc, back_doc = policy("fix-policy.json"), policy("backout-policy.json")
     fixer, backer = _user("fixer", for_moto(fix_doc)), _user("backer", back_doc)
@@ -127,17 +137,28 @@ def test_fix_policy_fixes_backout_policy_backs_out_and_neither_does_the_other(es
     assert fix_seen - {"s3:HeadBucket"} <= actions(fix_doc) and back_seen <= actions(back_doc)
     assert actions(fix_doc) - fix_seen <= set(NOT_SEEN_BY_MOTO), actions(fix_doc) - fix_seen
     assert actions(back_doc) - back_seen <= set(NOT_SEEN_BY_MOTO), actions(back_doc) - back_seen
-    assert {"ec2:CreateFlowLogs", "logs:CreateLogGroup", "logs:PutRetentionPolicy", "iam:GetRole"} <= fix_seen
+    assert {
+        "ec2:CreateFlowLogs",
+        "logs:CreateLogGroup",
+        "logs:PutRetentionPolicy",
+        "iam:GetRole",
+    } <= fix_seen
     assert {"ec2:DeleteFlowLogs", "ec2:DescribeFlowLogs"} <= back_seen
 
 
-@pytest.mark.parametrize("dropped", ["ec2:CreateFlowLogs", "logs:CreateLogGroup", "ec2:DescribeVpcs"])
-def test_fix_policy_without_a_needed_action_fails_without_a_flow_log(dropped, estate, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "dropped", ["ec2:CreateFlowLogs", "logs:CreateLogGroup", "ec2:DescribeVpcs"]
+)
+def test_fix_policy_without_a_needed_action_fails_without_a_flow_log(
+    dropped, estate, monkeypatch, capsys
+):
     create_role()
     document = policy("fix-policy.json")
     for statement in document["Statement"]:
         value = statement["Action"]
-        statement["Action"] = [a for a in ([value] if isinstance(value, str) else value) if a != dropped] or ["sts:GetCallerIdentity"]
+        statement["Action"] = [
+            a for a in ([value] if isinstance(value, str) else value) if a != dropped
+        ] or ["sts:GetCallerIdentity"]
     keys = _user("partial", document)
     before = flow_log_ids()
     with enable_iam_authentication():

@@ -15,12 +15,9 @@ import pytest
 
 from devtools.estate import REGION_A
 from prowler_vpc_flow_logs.cli import main
-from prowler_vpc_flow_logs.remediation.ledger import Ledger
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackedOut
-from tests import test_remediation_support as support
-from tests.test_remediation_support import CWL, client, fix_json, flow_log_ids
-
-role = support.role  # fixture: the estate plus its delivery role
+from prowler_vpc_flow_logs.remediation.ledger import BackedOut, Ledger
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY
+from tests.support import CWL, client, fix_json, flow_log_ids
 
 
 @pytest.fixture
@@ -70,8 +67,11 @@ def test_a_flow_log_whose_run_tag_changed_is_kept(run, capsys, change):
 def test_someone_elses_flow_log_on_the_same_vpc_is_kept_and_said(run, estate, capsys):
     vpc_id = run["created"][0]["vpc_id"]
     theirs = client("ec2").create_flow_logs(
-        ResourceType="VPC", ResourceIds=[vpc_id], TrafficType="REJECT",
-        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::flow-logs-{REGION_A}",
+        ResourceType="VPC",
+        ResourceIds=[vpc_id],
+        TrafficType="REJECT",
+        LogDestinationType="s3",
+        LogDestination=f"arn:aws:s3:::flow-logs-{REGION_A}",
     )["FlowLogIds"][0]
     code, out = backout(capsys, run["run_id"])
     assert code == 0
@@ -94,7 +94,9 @@ def test_a_region_that_cannot_be_searched_by_tag_is_said_and_not_backed_out(run,
     original = botocore.client.BaseClient._make_api_call
 
     def call(self, name, params):
-        if name == "DescribeFlowLogs" and any(f["Name"].startswith("tag:") for f in params.get("Filters", [])):
+        if name == "DescribeFlowLogs" and any(
+            f["Name"].startswith("tag:") for f in params.get("Filters", [])
+        ):
             raise botocore.exceptions.ClientError(
                 {"Error": {"Code": "UnauthorizedOperation", "Message": "denied by test"}}, name
             )
@@ -116,6 +118,10 @@ def test_a_torn_last_record_keeps_the_run_readable(run, capsys):
         handle.write('{"event": "flow-log-created", "time": "2026-')  # the crash cut this write
     assert main(["runs"]) == 0
     out = capsys.readouterr().out
-    assert "UNREADABLE" not in out and f"created {len(run['ids'])}" in out and "last record torn" in out
+    assert (
+        "UNREADABLE" not in out
+        and f"created {len(run['ids'])}" in out
+        and "last record torn" in out
+    )
     code, out = backout(capsys, run["run_id"])
     assert code == 0 and flow_log_ids() == run["before"]

@@ -17,9 +17,8 @@ import pytest
 from moto.core.authorization import enable_iam_authentication
 
 from devtools.estate import EXPECTED, REGION_A, REGION_B
-from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.conftest import for_moto, keyed_verdicts
+from tests.support import aws_provider, for_moto, keyed_verdicts
 
 POLICY = json.loads(files("prowler_vpc_flow_logs").joinpath("iam/check-policy.json").read_text())
 ACTIONS = [a for s in POLICY["Statement"] for a in s["Action"]]
@@ -32,7 +31,10 @@ ROWS: dict[str, tuple[set[str], str]] = {
     "ec2:DescribeVpcs": (set(), "ec2:DescribeVpcs failed in"),
     "ec2:DescribeFlowLogs": (NOT_SHARED, "could not be audited: ec2:DescribeFlowLogs failed in"),
     # "in use" cannot be decided: the unused VPC is reported too, and says why
-    "ec2:DescribeNetworkInterfaces": ({"unused-no-flow-logs"}, "ec2:DescribeNetworkInterfaces failed in"),
+    "ec2:DescribeNetworkInterfaces": (
+        {"unused-no-flow-logs"},
+        "ec2:DescribeNetworkInterfaces failed in",
+    ),
     # subnet-level logs cannot be placed; they never count, so only the note changes
     "ec2:DescribeSubnets": ({"subnet-level-only"}, "ec2:DescribeSubnets failed in"),
     "logs:DescribeLogGroups": (
@@ -43,8 +45,12 @@ ROWS: dict[str, tuple[set[str], str]] = {
         {"reject-to-bucket", "accept-plus-reject", "bucket-deleted", "eu-all-to-bucket"},
         "s3:ListBucket failed",
     ),
-    "firehose:DescribeDeliveryStream": ({"all-to-firehose"}, "firehose:DescribeDeliveryStream failed"),
+    "firehose:DescribeDeliveryStream": (
+        {"all-to-firehose"},
+        "firehose:DescribeDeliveryStream failed",
+    ),
 }
+
 
 def denying(action: str) -> dict:
     """The shipped policy plus an explicit Deny of one action."""
@@ -95,7 +101,10 @@ def test_denied_read(estate, action):
         assert set(result) == {REGION_A, REGION_B}
         for region in (REGION_A, REGION_B):
             assert result[region].status == "FAIL" and result[region].unreadable
-            assert f"The VPCs in {region} could not be audited: {words} {region}" in result[region].status_extended
+            assert (
+                f"The VPCs in {region} could not be audited: {words} {region}"
+                in result[region].status_extended
+            )
             assert f"allowed {action}" in result[region].status_extended
         return
     expected = estate.expected("REJECT", scan_unused=action == "ec2:DescribeNetworkInterfaces")

@@ -17,10 +17,8 @@ from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
 from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
-from tests import test_remediation_support as support
-from tests.test_remediation_support import BOTH, CWL, FIX_GROUP, client, fix_json, flow_log_ids
+from tests.support import BOTH, CWL, FIX_GROUP, client, fix_json, flow_log_ids
 
-role = support.role  # fixture: the estate plus its delivery role
 S3 = ["--log-destination-type", "s3", "--log-destination", f"arn:aws:s3:::flow-logs-{REGION_A}"]
 
 
@@ -28,7 +26,9 @@ def tagged(run_id: str) -> set[str]:
     """The flow logs that carry the run's tag, in both regions."""
     found = set()
     for region in (REGION_A, REGION_B):
-        pages = client("ec2", region).describe_flow_logs(Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}])
+        pages = client("ec2", region).describe_flow_logs(
+            Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}]
+        )
         found |= {fl["FlowLogId"] for fl in pages["FlowLogs"]}
     return found
 
@@ -54,7 +54,15 @@ def _create_fails_for(vpc_id: str, crash_after: int | None = None):
             raise KeyboardInterrupt("simulated crash")
         assert list_runs()[0].created == created["n"]  # every earlier create is already recorded
         if params["ResourceIds"] == [vpc_id]:
-            return {"FlowLogIds": [], "Unsuccessful": [{"ResourceId": vpc_id, "Error": {"Code": "Client.AccessDenied", "Message": "denied for the test"}}]}
+            return {
+                "FlowLogIds": [],
+                "Unsuccessful": [
+                    {
+                        "ResourceId": vpc_id,
+                        "Error": {"Code": "Client.AccessDenied", "Message": "denied for the test"},
+                    }
+                ],
+            }
         response = original(self, name, params)
         created["n"] += len(response["FlowLogIds"])
         return response
@@ -70,7 +78,10 @@ def test_create_unsuccessful_for_one_vpc(role, estate, capsys, monkeypatch):
         code, result, err = fix_json(capsys, "--region", REGION_A, *CWL)
     assert code == 1
     assert [(f["vpc_id"], f["code"]) for f in result["failed"]] == [(bad, "Client.AccessDenied")]
-    assert f"FAILED for {bad} (no-flow-logs) in us-east-1: Client.AccessDenied: denied for the test" in err
+    assert (
+        f"FAILED for {bad} (no-flow-logs) in us-east-1: Client.AccessDenied: denied for the test"
+        in err
+    )
     assert len(result["created"]) >= 5 and bad not in {c["vpc_id"] for c in result["created"]}
     assert list_runs()[0].failed == 1
     nothing_lost(result["run_id"], {c["flow_log_id"] for c in result["created"]}, before)
@@ -79,7 +90,11 @@ def test_create_unsuccessful_for_one_vpc(role, estate, capsys, monkeypatch):
 def test_crash_after_n_creates(role, estate, capsys, monkeypatch):
     before = flow_log_ids()
     with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", _create_fails_for("vpc-none", crash_after=3))
+        patch.setattr(
+            botocore.client.BaseClient,
+            "_make_api_call",
+            _create_fails_for("vpc-none", crash_after=3),
+        )
         assert main(["fix", *BOTH, *CWL, "--yes"]) == 130  # Ctrl-C (or a kill) after 3 creates
     assert "interrupted" in capsys.readouterr().err
     [run] = list_runs()
@@ -144,8 +159,19 @@ def test_bucket_deleted_between_plan_and_apply(role, estate, capsys, monkeypatch
         return "y"
 
     monkeypatch.setattr("builtins.input", confirm_after_deletion)
-    code = main(["fix", "--region", REGION_A, "--log-destination-type", "s3", "--log-destination",
-                 "arn:aws:s3:::flow-logs-short-lived", "--output", "json"])
+    code = main(
+        [
+            "fix",
+            "--region",
+            REGION_A,
+            "--log-destination-type",
+            "s3",
+            "--log-destination",
+            "arn:aws:s3:::flow-logs-short-lived",
+            "--output",
+            "json",
+        ]
+    )
     result = json.loads(capsys.readouterr().out)
     assert code == 1 and result["created"] == [] and len(result["failed"]) >= 5
     assert {f["code"] for f in result["failed"]} == {"DestinationGone"}
@@ -171,7 +197,9 @@ def _answer_lost(how: BaseException):
 def test_ctrl_c_while_a_create_is_in_flight_then_a_plain_backout(role, estate, capsys, monkeypatch):
     before = flow_log_ids()
     with monkeypatch.context() as patch:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", _answer_lost(KeyboardInterrupt()))
+        patch.setattr(
+            botocore.client.BaseClient, "_make_api_call", _answer_lost(KeyboardInterrupt())
+        )
         assert main(["fix", "--region", REGION_A, *CWL, "--yes"]) == 130
     err = capsys.readouterr().err
     [run] = list_runs()
@@ -182,7 +210,10 @@ def test_ctrl_c_while_a_create_is_in_flight_then_a_plain_backout(role, estate, c
     assert main(["runs"]) == 0 and "backed out: no" in capsys.readouterr().out
     assert main(["backout", run.run_id, "--yes"]) == 0  # plain: no --from-tags
     out = capsys.readouterr().out
-    assert f"found by the run tag (not in the ledger; a create whose answer was lost): {lost.pop()}" in out
+    assert (
+        f"found by the run tag (not in the ledger; a create whose answer was lost): {lost.pop()}"
+        in out
+    )
     assert tagged(run.run_id) == set() and flow_log_ids() == before
     assert main(["runs"]) == 0 and "backed out: yes" in capsys.readouterr().out
 
@@ -211,7 +242,9 @@ def test_a_lost_answer_that_cannot_be_reconciled_is_said(role, estate, capsys, m
         if name == "CreateFlowLogs":
             original(self, name, params)  # created on the server ...
             raise EndpointConnectionError(endpoint_url="https://ec2.eu-west-1.amazonaws.com/")
-        if name == "DescribeFlowLogs" and "Filters" in params:  # ... and the look-up by tag fails too
+        if (
+            name == "DescribeFlowLogs" and "Filters" in params
+        ):  # ... and the look-up by tag fails too
             raise EndpointConnectionError(endpoint_url="https://ec2.eu-west-1.amazonaws.com/")
         return original(self, name, params)
 

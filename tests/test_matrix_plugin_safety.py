@@ -14,16 +14,17 @@ from unittest import mock
 
 import pytest
 
-from prowler_vpc_flow_logs import activation, cli
+from prowler_vpc_flow_logs import activation, cli, prowler_integration
 from prowler_vpc_flow_logs.activation import (
     OUR_CHECK_DIR,
-    ActivationError,
     ProwlerInstall,
     active_check,
     install_check,
     matches_record,
     uninstall_check,
 )
+from prowler_vpc_flow_logs.cli import plugin
+from prowler_vpc_flow_logs.errors import UserError
 
 BUILTIN = {
     "__init__.py": b"",
@@ -63,7 +64,7 @@ def test_install_then_uninstall_restores_record_hashes(tmp_path):
 
 def test_unsupported_version_is_refused_and_changes_nothing(tmp_path):
     install = fake_prowler(tmp_path, version="5.10.0")
-    with pytest.raises(ActivationError) as refused:
+    with pytest.raises(UserError) as refused:
         install_check(install)
     assert refused.value.exit_code == 2
     assert "outside the supported range" in str(refused.value) and "--force" in str(refused.value)
@@ -75,7 +76,7 @@ def test_unsupported_version_is_refused_and_changes_nothing(tmp_path):
 def test_modified_check_is_refused_without_force(tmp_path):
     install = fake_prowler(tmp_path)
     (install.check_dir / "vpc_flow_logs_enabled.py").write_bytes(b"# someone's edit\n")
-    with pytest.raises(ActivationError, match="neither Prowler's built-in check nor ours"):
+    with pytest.raises(UserError, match="neither Prowler's built-in check nor ours"):
         install_check(install)
     assert active_check(install) == "modified"
 
@@ -86,7 +87,7 @@ def test_uninstall_without_backup_or_wheel_says_how_to_recover(tmp_path):
     failed = subprocess.CompletedProcess([], 1, "", "no network")
     with mock.patch.object(activation.subprocess, "run", return_value=failed):
         with pytest.raises(
-            ActivationError, match="pip install --force-reinstall --no-deps prowler==5.46.0"
+            UserError, match="pip install --force-reinstall --no-deps prowler==5.46.0"
         ):
             uninstall_check(install)
     assert not install.check_dir.exists()
@@ -98,30 +99,30 @@ def test_custom_folder_run_cleanup_is_undone(tmp_path):
     install_check(install)
     shutil.rmtree(install.check_dir)  # what Prowler's remove_custom_checks_module does
     with mock.patch.object(activation, "find_prowler", return_value=install):
-        activation._restore_after_custom_folder_run(install.check_dir)
+        activation.restore_after_custom_folder_run(install.check_dir)
     assert active_check(install) == "ours"
 
     uninstall_check(install)  # user went back to the built-in; a later -x run must restore it
     shutil.rmtree(install.check_dir)
     with mock.patch.object(activation, "find_prowler", return_value=install):
-        activation._restore_after_custom_folder_run(install.check_dir)
+        activation.restore_after_custom_folder_run(install.check_dir)
     assert active_check(install) == "built-in"
 
 
 def test_hook_registers_only_inside_prowlers_tree(tmp_path):
-    with mock.patch.object(activation.atexit, "register") as register:
-        activation.keep_check_after_custom_folder_run(
+    with mock.patch.object(prowler_integration.atexit, "register") as register:
+        prowler_integration.keep_check_after_custom_folder_run(
             str(OUR_CHECK_DIR / "vpc_flow_logs_enabled.py")
         )
         register.assert_not_called()
-        inside = tmp_path / activation.CHECK_REL / "vpc_flow_logs_enabled.py"
-        activation.keep_check_after_custom_folder_run(str(inside))
+        inside = tmp_path / prowler_integration.CHECK_FOLDER / "vpc_flow_logs_enabled.py"
+        prowler_integration.keep_check_after_custom_folder_run(str(inside))
         register.assert_called_once()
 
 
 def test_cli_status_exit_codes(tmp_path, capsys):
     install = fake_prowler(tmp_path)
-    with mock.patch.object(cli, "find_prowler", return_value=install):
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
         assert cli.main(["status"]) == 1
         assert "Prowler's built-in check" in capsys.readouterr().out
         assert cli.main(["install"]) == 0
@@ -133,7 +134,7 @@ def test_cli_status_exit_codes(tmp_path, capsys):
 
 def test_cli_refuses_unsupported_prowler_with_exit_2(tmp_path, capsys):
     install = fake_prowler(tmp_path, version="6.0.0")
-    with mock.patch.object(cli, "find_prowler", return_value=install):
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
         assert cli.main(["install"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Prowler 6.0.0 is outside the supported range" in err
@@ -167,7 +168,7 @@ def pip_rewrites_builtin(install: ProwlerInstall) -> None:
 
 
 def status(install: ProwlerInstall, capsys) -> tuple[int, str]:
-    with mock.patch.object(cli, "find_prowler", return_value=install):
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
         code = cli.main(["status"])
     return code, capsys.readouterr().out
 
@@ -200,9 +201,11 @@ def test_status_detects_prowler_reinstalled_over_the_plugin(tmp_path, capsys):
     ) in out
     assert "vpc_flow_logs_enabled: Prowler's built-in check\n" in out  # one instruction, not two
     assert out.count("run `vpc-flow-logs install") == 1 and "--force" not in out
-    with mock.patch.object(cli, "find_prowler", return_value=install):
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
         assert cli.main(["install"]) == 0  # plain install: the instruction works
-    assert matches_record(files(install.backup_dir), install.record)  # the leftover is not backed up
+    assert matches_record(
+        files(install.backup_dir), install.record
+    )  # the leftover is not backed up
     code, out = status(install, capsys)
     assert code == 0 and "WARNING" not in out
 
@@ -211,17 +214,26 @@ def test_status_detects_prowler_reinstalled_over_the_plugin(tmp_path, capsys):
     "new_version, words",
     [
         ("5.46.1", "run `vpc-flow-logs install` to activate it again"),
-        ("5.47.0", f"this plug-in supports Prowler {activation.SUPPORTED_PROWLER}: install a supported Prowler"),
+        (
+            "5.47.0",
+            f"this plug-in supports Prowler {activation.SUPPORTED_PROWLER}: install a supported Prowler",
+        ),
     ],
 )
 def test_status_detects_prowler_upgraded_over_the_plugin(tmp_path, capsys, new_version, words):
     install_check(fake_prowler(tmp_path))
-    upgraded = ProwlerInstall(version=new_version, package_dir=tmp_path / "site-packages" / "prowler",
-                              record={n: activation._sha256(d) for n, d in BUILTIN.items()})
+    upgraded = ProwlerInstall(
+        version=new_version,
+        package_dir=tmp_path / "site-packages" / "prowler",
+        record={n: activation._sha256(d) for n, d in BUILTIN.items()},
+    )
     pip_rewrites_builtin(upgraded)
     code, out = status(upgraded, capsys)
     assert code == 1
-    assert f"WARNING: Prowler was upgraded from 5.46.0 to {new_version} after `vpc-flow-logs install`" in out
+    assert (
+        f"WARNING: Prowler was upgraded from 5.46.0 to {new_version} after `vpc-flow-logs install`"
+        in out
+    )
     assert words in out
 
 

@@ -20,10 +20,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 
 from devtools.estate import REGION_A, REGION_B
-from devtools.provider import aws_provider
-from prowler_vpc_flow_logs.remediation.aws import build_provider, session_for
+from prowler_vpc_flow_logs.prowler_integration import build_provider, retrying_session
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.conftest import keyed_verdicts
+from tests.support import aws_provider, keyed_verdicts
 
 TOTAL_ATTEMPTS = 4  # Prowler's default: max_attempts 3 retries after the first attempt
 
@@ -32,7 +31,9 @@ TOTAL_ATTEMPTS = 4  # Prowler's default: max_attempts 3 retries after the first 
 def _short_backoff(monkeypatch):
     """botocore's backoff, jitter and all, divided by 100: the retry decisions stay botocore's."""
     delay = ExponentialBackoff.delay_amount
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: delay(self, context) / 100)
+    monkeypatch.setattr(
+        ExponentialBackoff, "delay_amount", lambda self, context: delay(self, context) / 100
+    )
 
 
 class _Body(io.BytesIO):
@@ -57,8 +58,15 @@ def _throttled(url: str, protocol: str, code: str) -> AWSResponse:
 class Throttle:
     """Answer the first ``times`` attempts of one operation (in one region, or all) with throttling."""
 
-    def __init__(self, session: boto3.Session, event: str, protocol: str, code: str,
-                 times: float, region: str | None = None) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        event: str,
+        protocol: str,
+        code: str,
+        times: float,
+        region: str | None = None,
+    ) -> None:
         self.protocol, self.code, self.times, self.region = protocol, code, times, region
         self.attempts: Counter[tuple] = Counter()  # per call: region, URL and body
         session.events.register(f"before-send.{event}", self)
@@ -75,6 +83,7 @@ class Throttle:
 
 
 # row -> (event, protocol, AWS's throttling code, region or None for every region)
+# fmt: off
 ROWS = {
     "DescribeVpcs": ("ec2.DescribeVpcs", "ec2", "RequestLimitExceeded", REGION_B),
     "DescribeFlowLogs": ("ec2.DescribeFlowLogs", "ec2", "RequestLimitExceeded", REGION_A),
@@ -83,27 +92,58 @@ ROWS = {
     "HeadBucket": ("s3.HeadBucket", "s3", "SlowDown", None),
     "DescribeDeliveryStream": ("firehose.DescribeDeliveryStream", "json", "ThrottlingException", None),
 }
+# fmt: on
 
 # row -> (estate cases whose verdict hangs on the operation, words they say once retries run out)
 EXHAUSTED = {
-    "DescribeVpcs": (set(), "The VPCs in eu-west-1 could not be audited: ec2:DescribeVpcs failed in eu-west-1 (RequestLimitExceeded"),
+    "DescribeVpcs": (
+        set(),
+        "The VPCs in eu-west-1 could not be audited: ec2:DescribeVpcs failed in eu-west-1 (RequestLimitExceeded",
+    ),
     "DescribeFlowLogs": (
-        {"all-to-log-group", "reject-to-bucket", "accept-only", "accept-plus-reject", "delivery-failed",
-         "not-active", "log-group-deleted", "bucket-deleted", "no-flow-logs", "subnet-level-only",
-         "all-to-firehose", "cross-account-log-group"},
+        {
+            "all-to-log-group",
+            "reject-to-bucket",
+            "accept-only",
+            "accept-plus-reject",
+            "delivery-failed",
+            "not-active",
+            "log-group-deleted",
+            "bucket-deleted",
+            "no-flow-logs",
+            "subnet-level-only",
+            "all-to-firehose",
+            "cross-account-log-group",
+        },
         "could not be audited: ec2:DescribeFlowLogs failed in us-east-1 (RequestLimitExceeded",
     ),
-    "DescribeNetworkInterfaces": ({"unused-no-flow-logs"}, "ec2:DescribeNetworkInterfaces failed in us-east-1 (RequestLimitExceeded"),
-    "DescribeLogGroups": ({"all-to-log-group", "log-group-deleted"}, "logs:DescribeLogGroups failed (ThrottlingException)"),
-    "HeadBucket": ({"reject-to-bucket", "accept-plus-reject", "bucket-deleted", "eu-all-to-bucket"}, "s3:ListBucket failed (503)"),
-    "DescribeDeliveryStream": ({"all-to-firehose"}, "firehose:DescribeDeliveryStream failed (ThrottlingException)"),
+    "DescribeNetworkInterfaces": (
+        {"unused-no-flow-logs"},
+        "ec2:DescribeNetworkInterfaces failed in us-east-1 (RequestLimitExceeded",
+    ),
+    "DescribeLogGroups": (
+        {"all-to-log-group", "log-group-deleted"},
+        "logs:DescribeLogGroups failed (ThrottlingException)",
+    ),
+    "HeadBucket": (
+        {"reject-to-bucket", "accept-plus-reject", "bucket-deleted", "eu-all-to-bucket"},
+        "s3:ListBucket failed (503)",
+    ),
+    "DescribeDeliveryStream": (
+        {"all-to-firehose"},
+        "firehose:DescribeDeliveryStream failed (ThrottlingException)",
+    ),
 }
 
 
 def scan(times: float = 0, row: str | None = None) -> tuple[dict, Throttle | None]:
     """VPC id (or region) -> verdict, with ``row``'s operation throttled ``times`` times per region."""
     provider = aws_provider({REGION_A, REGION_B})
-    throttle = Throttle(provider.session.current_session, *ROWS[row][:3], times, ROWS[row][3]) if row else None
+    throttle = (
+        Throttle(provider.session.current_session, *ROWS[row][:3], times, ROWS[row][3])
+        if row
+        else None
+    )
     service = FlowLogs(provider)
     return keyed_verdicts(service), throttle
 
@@ -112,14 +152,20 @@ def scan(times: float = 0, row: str | None = None) -> tuple[dict, Throttle | Non
 def test_throttled_first_attempts_are_absorbed(estate, row):
     baseline, _ = scan()
     result, throttle = scan(TOTAL_ATTEMPTS - 1, row)
-    assert {k: v.model_dump() for k, v in result.items()} == {k: v.model_dump() for k, v in baseline.items()}
-    assert throttle.attempts and all(n == TOTAL_ATTEMPTS for n in throttle.attempts.values()), throttle.attempts
+    assert {k: v.model_dump() for k, v in result.items()} == {
+        k: v.model_dump() for k, v in baseline.items()
+    }
+    assert throttle.attempts and all(n == TOTAL_ATTEMPTS for n in throttle.attempts.values()), (
+        throttle.attempts
+    )
 
 
 @pytest.mark.parametrize("row", sorted(ROWS))
 def test_exhausted_retries_give_could_not_read(estate, row):
     result, throttle = scan(float("inf"), row)
-    assert throttle.attempts and all(n == TOTAL_ATTEMPTS for n in throttle.attempts.values()), throttle.attempts
+    assert throttle.attempts and all(n == TOTAL_ATTEMPTS for n in throttle.attempts.values()), (
+        throttle.attempts
+    )
     affected, words = EXHAUSTED[row]
     expected = estate.expected("REJECT", scan_unused=row == "DescribeNetworkInterfaces")
     for key, verdict in result.items():
@@ -134,7 +180,11 @@ def test_exhausted_retries_give_could_not_read(estate, row):
         elif names:
             assert verdict.status == expected[key], (names[0], text)
     if row == "DescribeVpcs":
-        assert REGION_B in result and result[REGION_B].unreadable and words in result[REGION_B].status_extended
+        assert (
+            REGION_B in result
+            and result[REGION_B].unreadable
+            and words in result[REGION_B].status_extended
+        )
 
 
 def test_retries_are_configured_once_for_the_check_the_fix_and_the_backout(estate):
@@ -145,7 +195,7 @@ def test_retries_are_configured_once_for_the_check_the_fix_and_the_backout(estat
         *service.regional_clients.values(),
         service._clients("logs", REGION_A),  # the destination probes
         fix_provider.session.current_session.client("ec2", region_name=REGION_A),  # fix
-        session_for().client("ec2", region_name=REGION_A),  # backout
+        retrying_session().client("ec2", region_name=REGION_A),  # backout
     ]
     assert {json.dumps(c.meta.config.retries, sort_keys=True) for c in clients} == {
         json.dumps({"mode": "standard", "total_max_attempts": TOTAL_ATTEMPTS}, sort_keys=True)

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from prowler_vpc_flow_logs.models import (
-    Destination,
-    DestinationState,
-    FlowLog,
-    Policy,
-    ReadError,
-    Vpc,
-)
-from prowler_vpc_flow_logs.policy import covered_traffic, evaluate, meets, region_unreadable
+from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, ReadError, Vpc
+from prowler_vpc_flow_logs.policy import Policy, covered_traffic, evaluate, meets, region_unreadable
 
 ACCOUNT = "123456789012"
 VPC = Vpc(
@@ -22,21 +15,16 @@ VPC = Vpc(
     owner_id=ACCOUNT,
     name="prod",
 )
-GROUP = Destination(
-    kind="cloud-watch-logs",
-    arn=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:flows",
-    name="flows",
-    region="us-east-1",
-    account=ACCOUNT,
-)
+
+
+def destination(kind: str, service: str, resource: str, name: str = "flows") -> Destination:
+    arn = f"arn:aws:{service}:us-east-1:{ACCOUNT}:{resource}"
+    return Destination(kind=kind, arn=arn, name=name, region="us-east-1", account=ACCOUNT)
+
+
+GROUP = destination("cloud-watch-logs", "logs", "log-group:flows")
 BUCKET = Destination(kind="s3", arn="arn:aws:s3:::flow-bucket", name="flow-bucket")
-STREAM = Destination(
-    kind="kinesis-data-firehose",
-    arn=f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/flows",
-    name="flows",
-    region="us-east-1",
-    account=ACCOUNT,
-)
+STREAM = destination("kinesis-data-firehose", "firehose", "deliverystream/flows")
 OTHER_GROUP = GROUP.model_copy(
     update={"arn": GROUP.arn.replace(ACCOUNT, "210987654321"), "account": "210987654321"}
 )
@@ -64,205 +52,35 @@ def policy(required: str = "REJECT") -> Policy:
 
 
 # (case, flow logs, destination states, required, expected status, words in the text)
+# fmt: off
 CASES = [
-    (
-        "all passes reject",
-        [log(traffic="ALL")],
-        STATES,
-        "REJECT",
-        "PASS",
-        ["capturing REJECT", "fl-1"],
-    ),
+    ("all passes reject", [log(traffic="ALL")], STATES, "REJECT", "PASS", ["capturing REJECT", "fl-1"]),
     ("all passes all", [log(traffic="ALL")], STATES, "ALL", "PASS", ["capturing ALL"]),
-    (
-        "reject passes reject",
-        [log(traffic="REJECT", dest=BUCKET)],
-        STATES,
-        "REJECT",
-        "PASS",
-        ["S3 bucket 'flow-bucket'"],
-    ),
-    (
-        "reject fails all",
-        [log(traffic="REJECT")],
-        STATES,
-        "ALL",
-        "FAIL",
-        ["records only REJECT", "missing: ACCEPT"],
-    ),
-    (
-        "accept fails reject",
-        [log(traffic="ACCEPT")],
-        STATES,
-        "REJECT",
-        "FAIL",
-        ["records only ACCEPT traffic"],
-    ),
-    (
-        "accept passes accept",
-        [log(traffic="ACCEPT")],
-        STATES,
-        "ACCEPT",
-        "PASS",
-        ["capturing ACCEPT"],
-    ),
-    (
-        "reject fails accept",
-        [log(traffic="REJECT")],
-        STATES,
-        "ACCEPT",
-        "FAIL",
-        ["records only REJECT"],
-    ),
-    (
-        "accept plus reject covers all",
-        [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", BUCKET)],
-        STATES,
-        "ALL",
-        "PASS",
-        ["fl-a", "fl-r"],
-    ),
-    (
-        "firehose destination",
-        [log(dest=STREAM)],
-        STATES,
-        "REJECT",
-        "PASS",
-        ["Firehose delivery stream"],
-    ),
-    (
-        "no flow logs",
-        [],
-        STATES,
-        "REJECT",
-        "FAIL",
-        ["has no VPC-level flow log capturing the required REJECT"],
-    ),
-    (
-        "not active",
-        [log(status="INACTIVE")],
-        STATES,
-        "REJECT",
-        "FAIL",
-        ["fl-1 is not ACTIVE (FlowLogStatus INACTIVE)"],
-    ),
-    (
-        "delivery failed with AWS message",
-        [log(deliver_status="FAILED", deliver_error="Access error")],
-        STATES,
-        "REJECT",
-        "FAIL",
-        ["delivery FAILED (Access error)"],
-    ),
-    (
-        "log group deleted",
-        [log()],
-        {GROUP: DestinationState(status="missing")},
-        "REJECT",
-        "FAIL",
-        ["log group 'flows' in us-east-1, which does not exist"],
-    ),
-    (
-        "bucket deleted",
-        [log(dest=BUCKET)],
-        {BUCKET: DestinationState(status="missing")},
-        "REJECT",
-        "FAIL",
-        ["S3 bucket 'flow-bucket', which does not exist"],
-    ),
-    (
-        "destination in another account counts, said so",
-        [log(dest=OTHER_GROUP)],
-        {OTHER_GROUP: DestinationState(status="unverifiable", detail="it belongs to account 210987654321")},
-        "REJECT",
-        "PASS",
-        ["cannot be checked from this account", "belongs to account 210987654321"],
-    ),
-    (
-        "destination probe error never passes: not audited",
-        [log()],
-        {
-            GROUP: DestinationState(
-                status="error", detail="logs:DescribeLogGroups failed (Throttling)"
-            )
-        },
-        "REJECT",
-        "UNREADABLE",
-        ["could not be audited", "could not be looked up", "logs:DescribeLogGroups failed"],
-    ),
-    (
-        "destination not probed never passes: not audited",
-        [log()],
-        {},
-        "REJECT",
-        "UNREADABLE",
-        ["was not looked up"],
-    ),
-    (
-        "unknown destination that could not decide it: a plain FAIL",
-        [log("fl-a", "ACCEPT")],
-        {GROUP: DestinationState(status="error", detail="denied")},
-        "REJECT",
-        "FAIL",
-        ["fl-a writes to CloudWatch Logs log group 'flows' in us-east-1, which could not be looked up", "fl-a records only ACCEPT traffic"],
-    ),
-    (
-        "unknown destination of an inactive log: a plain FAIL",
-        [log(status="INACTIVE")],
-        {GROUP: DestinationState(status="error", detail="denied")},
-        "REJECT",
-        "FAIL",
-        ["is not ACTIVE (FlowLogStatus INACTIVE) and writes to", "could not be looked up: denied"],
-    ),
-    (
-        "unknown destination of the missing half: not audited",
-        [log("fl-a", "ACCEPT", dest=BUCKET), log("fl-r", "REJECT")],
-        {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")},
-        "ALL",
-        "UNREADABLE",
-        ["fl-r writes to CloudWatch Logs log group 'flows'", "could not be looked up: denied"],
-    ),
-    (
-        "a usable log passes; the unknown one is noted as not counted",
-        [log("fl-good", dest=BUCKET), log("fl-unknown")],
-        {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")},
-        "REJECT",
-        "PASS",
-        ["not counted: fl-unknown writes to", "could not be looked up: denied"],
-    ),
-    (
-        "one usable log is enough, the broken one is noted",
-        [log("fl-good"), log("fl-bad", deliver_status="FAILED", deliver_error="boom")],
-        STATES,
-        "REJECT",
-        "PASS",
-        ["fl-good", "not counted: fl-bad delivery FAILED (boom)"],
-    ),
-    (
-        "subnet-level log never passes, is mentioned",
-        [log("fl-s", resource_id="subnet-1", resource_type="Subnet")],
-        STATES,
-        "REJECT",
-        "FAIL",
-        ["has no VPC-level flow log", "fl-s on subnet-1", "do not count for the VPC"],
-    ),
-    (
-        "eni-level log never passes, is mentioned",
-        [log("fl-e", resource_id="eni-1", resource_type="NetworkInterface")],
-        STATES,
-        "ALL",
-        "FAIL",
-        ["fl-e on eni-1"],
-    ),
-    (
-        "accept usable plus reject broken fails all",
-        [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", status="INACTIVE")],
-        STATES,
-        "ALL",
-        "FAIL",
-        ["fl-r is not ACTIVE", "fl-a records only ACCEPT"],
-    ),
+    ("reject passes reject", [log(traffic="REJECT", dest=BUCKET)], STATES, "REJECT", "PASS", ["S3 bucket 'flow-bucket'"]),
+    ("reject fails all", [log(traffic="REJECT")], STATES, "ALL", "FAIL", ["records only REJECT", "missing: ACCEPT"]),
+    ("accept fails reject", [log(traffic="ACCEPT")], STATES, "REJECT", "FAIL", ["records only ACCEPT traffic"]),
+    ("accept passes accept", [log(traffic="ACCEPT")], STATES, "ACCEPT", "PASS", ["capturing ACCEPT"]),
+    ("reject fails accept", [log(traffic="REJECT")], STATES, "ACCEPT", "FAIL", ["records only REJECT"]),
+    ("accept plus reject covers all", [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", BUCKET)], STATES, "ALL", "PASS", ["fl-a", "fl-r"]),
+    ("firehose destination", [log(dest=STREAM)], STATES, "REJECT", "PASS", ["Firehose delivery stream"]),
+    ("no flow logs", [], STATES, "REJECT", "FAIL", ["has no VPC-level flow log capturing the required REJECT"]),
+    ("not active", [log(status="INACTIVE")], STATES, "REJECT", "FAIL", ["fl-1 is not ACTIVE (FlowLogStatus INACTIVE)"]),
+    ("delivery failed with AWS message", [log(deliver_status="FAILED", deliver_error="Access error")], STATES, "REJECT", "FAIL", ["delivery FAILED (Access error)"]),
+    ("log group deleted", [log()], {GROUP: DestinationState(status="missing")}, "REJECT", "FAIL", ["log group 'flows' in us-east-1, which does not exist"]),
+    ("bucket deleted", [log(dest=BUCKET)], {BUCKET: DestinationState(status="missing")}, "REJECT", "FAIL", ["S3 bucket 'flow-bucket', which does not exist"]),
+    ("destination in another account counts, said so", [log(dest=OTHER_GROUP)], {OTHER_GROUP: DestinationState(status="unverifiable", detail="it belongs to account 210987654321")}, "REJECT", "PASS", ["cannot be checked from this account", "belongs to account 210987654321"]),
+    ("destination probe error never passes: not audited", [log()], {GROUP: DestinationState(status="error", detail="logs:DescribeLogGroups failed (Throttling)")}, "REJECT", "UNREADABLE", ["could not be audited", "could not be looked up", "logs:DescribeLogGroups failed"]),
+    ("destination not probed never passes: not audited", [log()], {}, "REJECT", "UNREADABLE", ["was not looked up"]),
+    ("unknown destination that could not decide it: a plain FAIL", [log("fl-a", "ACCEPT")], {GROUP: DestinationState(status="error", detail="denied")}, "REJECT", "FAIL", ["fl-a writes to CloudWatch Logs log group 'flows' in us-east-1, which could not be looked up", "fl-a records only ACCEPT traffic"]),
+    ("unknown destination of an inactive log: a plain FAIL", [log(status="INACTIVE")], {GROUP: DestinationState(status="error", detail="denied")}, "REJECT", "FAIL", ["is not ACTIVE (FlowLogStatus INACTIVE) and writes to", "could not be looked up: denied"]),
+    ("unknown destination of the missing half: not audited", [log("fl-a", "ACCEPT", dest=BUCKET), log("fl-r", "REJECT")], {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")}, "ALL", "UNREADABLE", ["fl-r writes to CloudWatch Logs log group 'flows'", "could not be looked up: denied"]),
+    ("a usable log passes; the unknown one is noted as not counted", [log("fl-good", dest=BUCKET), log("fl-unknown")], {BUCKET: EXISTS, GROUP: DestinationState(status="error", detail="denied")}, "REJECT", "PASS", ["not counted: fl-unknown writes to", "could not be looked up: denied"]),
+    ("one usable log is enough, the broken one is noted", [log("fl-good"), log("fl-bad", deliver_status="FAILED", deliver_error="boom")], STATES, "REJECT", "PASS", ["fl-good", "not counted: fl-bad delivery FAILED (boom)"]),
+    ("subnet-level log never passes, is mentioned", [log("fl-s", resource_id="subnet-1", resource_type="Subnet")], STATES, "REJECT", "FAIL", ["has no VPC-level flow log", "fl-s on subnet-1", "do not count for the VPC"]),
+    ("eni-level log never passes, is mentioned", [log("fl-e", resource_id="eni-1", resource_type="NetworkInterface")], STATES, "ALL", "FAIL", ["fl-e on eni-1"]),
+    ("accept usable plus reject broken fails all", [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", status="INACTIVE")], STATES, "ALL", "FAIL", ["fl-r is not ACTIVE", "fl-a records only ACCEPT"]),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(

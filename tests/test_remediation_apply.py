@@ -6,11 +6,10 @@ import pytest
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.cli import main
-from prowler_vpc_flow_logs.remediation.ledger import Ledger, list_runs
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY, FlowLogCreated
+from prowler_vpc_flow_logs.remediation.ledger import FlowLogCreated, Ledger, list_runs
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from prowler_vpc_flow_logs.remediation.plan import make_plan
-from tests import test_remediation_support as support
-from tests.test_remediation_support import (
+from tests.support import (
     BOTH,
     CWL,
     FIX_GROUP,
@@ -20,8 +19,6 @@ from tests.test_remediation_support import (
     snapshot,
     statuses,
 )
-
-role = support.role  # fixture: the estate plus its delivery role
 
 
 def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, estate, capsys):
@@ -51,7 +48,9 @@ def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, es
         for fl in client("ec2", region).describe_flow_logs(FlowLogIds=created)["FlowLogs"]:
             assert {"Key": TAG_KEY, "Value": run_id} in fl["Tags"]
             assert fl["FlowLogStatus"] == "ACTIVE" and fl["LogGroupName"] == FIX_GROUP
-        groups = client("logs", region).describe_log_groups(logGroupNamePrefix=FIX_GROUP)["logGroups"]
+        groups = client("logs", region).describe_log_groups(logGroupNamePrefix=FIX_GROUP)[
+            "logGroups"
+        ]
         assert groups[0]["retentionInDays"] == 30
 
     # idempotent: a second fix creates nothing and records no run
@@ -61,8 +60,11 @@ def test_fix_makes_every_failing_vpc_pass_then_backout_restores_exactly(role, es
 
     # a flow log someone adds later (not by this run) survives the backout
     extra = client("ec2").create_flow_logs(
-        ResourceType="VPC", ResourceIds=[estate.vpcs["no-flow-logs"]], TrafficType="REJECT",
-        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::flow-logs-{REGION_A}",
+        ResourceType="VPC",
+        ResourceIds=[estate.vpcs["no-flow-logs"]],
+        TrafficType="REJECT",
+        LogDestinationType="s3",
+        LogDestination=f"arn:aws:s3:::flow-logs-{REGION_A}",
     )["FlowLogIds"][0]
 
     assert main(["backout", run_id, "--dry-run"]) == 0
@@ -116,39 +118,79 @@ def test_s3_destination_and_explicit_vpc_ids(role, estate, capsys):
     target = estate.vpcs["unused-no-flow-logs"]  # not reported by the scan, but named explicitly
     bucket = f"arn:aws:s3:::flow-logs-{REGION_A}"
     code, result, _ = fix_json(
-        capsys, "--region", REGION_A, "--vpc-id", target, "--vpc-id", estate.vpcs["all-to-log-group"],
-        "--log-destination-type", "s3", "--log-destination", bucket, "--traffic-type", "REJECT",
-        "--max-aggregation-interval", "60",
+        capsys,
+        "--region",
+        REGION_A,
+        "--vpc-id",
+        target,
+        "--vpc-id",
+        estate.vpcs["all-to-log-group"],
+        "--log-destination-type",
+        "s3",
+        "--log-destination",
+        bucket,
+        "--traffic-type",
+        "REJECT",
+        "--max-aggregation-interval",
+        "60",
     )
     assert code == 0, result
     assert [c["vpc_id"] for c in result["created"]] == [target]
     assert [s["vpc_id"] for s in result["skipped"]] == [estate.vpcs["all-to-log-group"]]
-    [fl] = client("ec2").describe_flow_logs(FlowLogIds=[result["created"][0]["flow_log_id"]])["FlowLogs"]
-    assert (fl["LogDestination"], fl["TrafficType"], fl["MaxAggregationInterval"]) == (bucket, "REJECT", 60)
+    [fl] = client("ec2").describe_flow_logs(FlowLogIds=[result["created"][0]["flow_log_id"]])[
+        "FlowLogs"
+    ]
+    assert (fl["LogDestination"], fl["TrafficType"], fl["MaxAggregationInterval"]) == (
+        bucket,
+        "REJECT",
+        60,
+    )
 
 
 def test_plan_follows_the_policy_knob(role, estate):
     """Under required ALL, REJECT-only VPCs fail and are planned; ACCEPT is refused as a fix."""
-    from devtools.provider import aws_provider
-    from prowler_vpc_flow_logs.remediation.errors import RemediationError
+    from prowler_vpc_flow_logs.errors import UserError
     from prowler_vpc_flow_logs.remediation.targets import Targets
     from prowler_vpc_flow_logs.remediation.validate import settings_from
     from prowler_vpc_flow_logs.service import FlowLogs
+    from tests.support import aws_provider
 
-    service = FlowLogs(aws_provider({REGION_A}, audit_config={"vpc_flow_logs_required_traffic_type": "ALL"}))
-    settings = settings_from({"log_destination_type": "s3", "log_destination": "arn:aws:s3:::flow-logs-us-east-1"})
+    service = FlowLogs(
+        aws_provider({REGION_A}, audit_config={"vpc_flow_logs_required_traffic_type": "ALL"})
+    )
+    settings = settings_from(
+        {"log_destination_type": "s3", "log_destination": "arn:aws:s3:::flow-logs-us-east-1"}
+    )
     plan = make_plan(service, Targets(regions=[REGION_A]), settings)
     assert estate.vpcs["reject-to-bucket"] in {f.vpc_id for f in plan.fixes}
-    with pytest.raises(RemediationError, match="requires ALL"):
-        make_plan(service, Targets(regions=[REGION_A]), settings.model_copy(update={"traffic_type": "REJECT"}))
-    assert statuses(audit_config={"vpc_flow_logs_required_traffic_type": "ALL"})  # sanity
+    with pytest.raises(UserError, match="requires ALL"):
+        make_plan(
+            service,
+            Targets(regions=[REGION_A]),
+            settings.model_copy(update={"traffic_type": "REJECT"}),
+        )
+    # the plan follows the check: under ALL, the check fails the VPC the plan fixes
+    assert (
+        statuses(audit_config={"vpc_flow_logs_required_traffic_type": "ALL"})[
+            estate.vpcs["reject-to-bucket"]
+        ]
+        == "FAIL"
+    )
 
 
 def test_ledger_event_order(role, estate, capsys):
     _, result, _ = fix_json(capsys, "--region", REGION_B, *CWL)
     events = Ledger.open(result["run_id"]).events()
     kinds = [e.event for e in events]
-    assert kinds == ["run-started", "log-group-created", "create-requested", "flow-log-created", "run-finished"]
+    assert kinds == [
+        "run-started",
+        "log-group-created",
+        "create-requested",
+        "flow-log-created",
+        "run-finished",
+    ]
     vpc_id = result["created"][0]["vpc_id"]
-    assert events[2].region == REGION_B and events[2].vpc_ids == [vpc_id]  # recorded before the call
+    assert events[2].region == REGION_B and events[2].vpc_ids == [
+        vpc_id
+    ]  # recorded before the call
     assert isinstance(events[3], FlowLogCreated) and events[3].vpc_id == vpc_id

@@ -8,25 +8,21 @@ import os
 import pytest
 
 from devtools.estate import REGION_A, ROLE_ARN
-from prowler_vpc_flow_logs.models import Verdict, Vpc
+from prowler_vpc_flow_logs.errors import UserError
+from prowler_vpc_flow_logs.facts import Vpc
+from prowler_vpc_flow_logs.policy import Verdict
 from prowler_vpc_flow_logs.remediation.apply import create_request
-from prowler_vpc_flow_logs.remediation.aws import wait_active
-from prowler_vpc_flow_logs.remediation.errors import RemediationError
 from prowler_vpc_flow_logs.remediation.ledger import (
+    BackedOut,
+    FlowLogCreated,
     Ledger,
+    RunStarted,
     check_run_id,
     list_runs,
     new_run_id,
     now,
 )
-from prowler_vpc_flow_logs.remediation.models import (
-    TAG_KEY,
-    BackedOut,
-    FlowLogCreated,
-    PlannedFix,
-    RunStarted,
-    Skip,
-)
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY, PlannedFix, Skip
 from prowler_vpc_flow_logs.remediation.plan import decide
 from prowler_vpc_flow_logs.remediation.targets import from_flags
 from prowler_vpc_flow_logs.remediation.validate import (
@@ -34,20 +30,42 @@ from prowler_vpc_flow_logs.remediation.validate import (
     check_traffic,
     settings_from,
 )
-from tests.test_remediation_support import client
+from prowler_vpc_flow_logs.remediation.waiter import wait_active
+from tests.support import client
 
-VPC = Vpc(id="vpc-0123456789abcdef0", arn="arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0",
-          region=REGION_A, owner_id="123456789012", name="web")
-CWL = {"log_destination_type": "cloud-watch-logs", "log_group_name": "/vpc/fix", "deliver_logs_permission_arn": ROLE_ARN}
+VPC = Vpc(
+    id="vpc-0123456789abcdef0",
+    arn="arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0",
+    region=REGION_A,
+    owner_id="123456789012",
+    name="web",
+)
+CWL = {
+    "log_destination_type": "cloud-watch-logs",
+    "log_group_name": "/vpc/fix",
+    "deliver_logs_permission_arn": ROLE_ARN,
+}
 
 
 @pytest.mark.parametrize(
     "status, text, unreadable, kind, words",
     [
-        ("FAIL", "VPC web has no VPC-level flow log capturing the required REJECT traffic.", False, PlannedFix, "no VPC-level"),
+        (
+            "FAIL",
+            "VPC web has no VPC-level flow log capturing the required REJECT traffic.",
+            False,
+            PlannedFix,
+            "no VPC-level",
+        ),
         ("PASS", "VPC web has VPC flow logs capturing REJECT traffic", False, Skip, "compliant:"),
         ("MANUAL", "owned by account 111122223333", False, Skip, "not ours to fix"),
-        ("FAIL", "VPC web in us-east-1 could not be audited: ec2:DescribeFlowLogs failed", True, Skip, "flow logs are unknown"),
+        (
+            "FAIL",
+            "VPC web in us-east-1 could not be audited: ec2:DescribeFlowLogs failed",
+            True,
+            Skip,
+            "flow logs are unknown",
+        ),
     ],
 )
 def test_decide(status, text, unreadable, kind, words):
@@ -61,50 +79,81 @@ def test_decide(status, text, unreadable, kind, words):
 
 @pytest.mark.parametrize(
     "traffic, required, ok",
-    [("ALL", "REJECT", True), ("REJECT", "REJECT", True), ("ACCEPT", "REJECT", False),
-     ("ALL", "ALL", True), ("REJECT", "ALL", False)],
+    [
+        ("ALL", "REJECT", True),
+        ("REJECT", "REJECT", True),
+        ("ACCEPT", "REJECT", False),
+        ("ALL", "ALL", True),
+        ("REJECT", "ALL", False),
+    ],
 )
 def test_the_fix_must_satisfy_the_checks_policy(traffic, required, ok):
     settings = settings_from({**CWL, "traffic_type": traffic})
     if ok:
         check_traffic(settings, required)
     else:
-        with pytest.raises(RemediationError, match=f"requires {required}"):
+        with pytest.raises(UserError, match=f"requires {required}"):
             check_traffic(settings, required)
 
 
 def test_create_request_matches_the_cli_spelling():
-    settings = settings_from({**CWL, "max_aggregation_interval": 60, "log_format": "${version} ${srcaddr}"})
+    settings = settings_from(
+        {**CWL, "max_aggregation_interval": 60, "log_format": "${version} ${srcaddr}"}
+    )
     request = create_request(settings, "vfl-20250101T000000Z-abcdef", VPC.id)
     assert request["ResourceType"] == "VPC" and request["ResourceIds"] == [VPC.id]
     assert request["TrafficType"] == "ALL" and request["LogGroupName"] == "/vpc/fix"
     assert request["DeliverLogsPermissionArn"] == ROLE_ARN and "LogDestination" not in request
     assert request["TagSpecifications"] == [
-        {"ResourceType": "vpc-flow-log", "Tags": [{"Key": TAG_KEY, "Value": "vfl-20250101T000000Z-abcdef"}]}
+        {
+            "ResourceType": "vpc-flow-log",
+            "Tags": [{"Key": TAG_KEY, "Value": "vfl-20250101T000000Z-abcdef"}],
+        }
     ]
-    assert request["MaxAggregationInterval"] == 60 and request["LogFormat"] == "${version} ${srcaddr}"
+    assert (
+        request["MaxAggregationInterval"] == 60 and request["LogFormat"] == "${version} ${srcaddr}"
+    )
     assert len(request["ClientToken"]) <= 64
-    s3 = create_request(settings_from({"log_destination_type": "s3", "log_destination": "arn:aws:s3:::b-1/p"}), "r", VPC.id)
+    s3 = create_request(
+        settings_from({"log_destination_type": "s3", "log_destination": "arn:aws:s3:::b-1/p"}),
+        "r",
+        VPC.id,
+    )
     assert s3["LogDestination"] == "arn:aws:s3:::b-1/p" and "LogGroupName" not in s3
 
 
 def test_trust_policy_forms():
-    allow = {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": ["ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"]},
+        "Action": ["sts:AssumeRole"],
+    }
     assert _trusts_flow_logs({"Statement": [allow]})
-    assert _trusts_flow_logs("%7B%22Statement%22%3A%20%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22vpc-flow-logs.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%7D")
+    assert _trusts_flow_logs(
+        "%7B%22Statement%22%3A%20%7B%22Effect%22%3A%20%22Allow%22%2C%20%22Principal%22%3A%20%7B%22Service%22%3A%20%22vpc-flow-logs.amazonaws.com%22%7D%2C%20%22Action%22%3A%20%22sts%3AAssumeRole%22%7D%7D"
+    )
     assert not _trusts_flow_logs({"Statement": [{**allow, "Effect": "Deny"}]})
     assert not _trusts_flow_logs({"Statement": [{**allow, "Action": "sts:TagSession"}]})
 
 
 def test_targets_from_flags():
-    assert from_flags(["eu-west-1", "us-east-1", "eu-west-1"], [], None).regions == ["eu-west-1", "us-east-1"]
+    assert from_flags(["eu-west-1", "us-east-1", "eu-west-1"], [], None).regions == [
+        "eu-west-1",
+        "us-east-1",
+    ]
     explicit = from_flags([REGION_A], [VPC.id, VPC.id], None)
     assert explicit.explicit and explicit.vpc_ids == [VPC.id]
     assert not from_flags([REGION_A], [], None).explicit
 
 
 def _started(run_id: str) -> RunStarted:
-    return RunStarted(run_id=run_id, time=now(), account="123456789012", regions=[REGION_A], settings=settings_from(CWL))
+    return RunStarted(
+        run_id=run_id,
+        time=now(),
+        account="123456789012",
+        regions=[REGION_A],
+        settings=settings_from(CWL),
+    )
 
 
 def test_ledger_appends_are_synced_and_summarized(tmp_path, monkeypatch):
@@ -117,13 +166,23 @@ def test_ledger_appends_are_synced_and_summarized(tmp_path, monkeypatch):
     ledger.append(FlowLogCreated(time=now(), region="eu-west-1", vpc_id=VPC.id, flow_log_id="fl-2"))
     assert len(synced) >= 3  # the folder, then every append
     [summary] = list_runs(tmp_path)
-    assert (summary.created, summary.finished, summary.backed_out, summary.regions) == (2, False, "no", ["eu-west-1", REGION_A])
+    assert (summary.created, summary.finished, summary.backed_out, summary.regions) == (
+        2,
+        False,
+        "no",
+        ["eu-west-1", REGION_A],
+    )
     ledger.append(BackedOut(time=now(), deleted=["fl-1"]))
     assert list_runs(tmp_path)[0].backed_out == "partly"
     with pytest.raises(FileExistsError):
         Ledger.create(_started(run_id), tmp_path)  # a run id is never reused
     lines = ledger.path.read_text().splitlines()
-    assert [json.loads(line)["event"] for line in lines] == ["run-started", "flow-log-created", "flow-log-created", "backed-out"]
+    assert [json.loads(line)["event"] for line in lines] == [
+        "run-started",
+        "flow-log-created",
+        "flow-log-created",
+        "backed-out",
+    ]
 
 
 def test_corrupt_ledger_is_listed_not_fatal(tmp_path):
@@ -132,14 +191,14 @@ def test_corrupt_ledger_is_listed_not_fatal(tmp_path):
     ledger.path.write_text("garbage\n")
     [summary] = list_runs(tmp_path)
     assert "corrupt at line 1" in summary.error
-    with pytest.raises(RemediationError, match="--from-tags"):
+    with pytest.raises(UserError, match="--from-tags"):
         ledger.created()
 
 
 def test_run_id_format():
     assert check_run_id(new_run_id())
     for bad in ("", "vfl-1", "../../etc/passwd", "vfl-20250101T000000Z-ABCDEF"):
-        with pytest.raises(RemediationError):
+        with pytest.raises(UserError):
             check_run_id(bad)
 
 
@@ -148,7 +207,9 @@ def test_waiter_reports_flow_logs_that_do_not_become_active(estate):
     from moto.core import DEFAULT_ACCOUNT_ID
 
     ec2 = client("ec2")
-    [good, bad, failed] = [estate.flow_logs[name][0] for name in ("all-to-log-group", "not-active", "delivery-failed")]
+    [good, bad, failed] = [
+        estate.flow_logs[name][0] for name in ("all-to-log-group", "not-active", "delivery-failed")
+    ]
     assert wait_active(ec2, [good], delay=0, max_attempts=1) == {}
     problems = wait_active(ec2, [good, bad, failed], delay=0, max_attempts=2)
     assert problems == {bad: "still INACTIVE", failed: "delivery FAILED (Access error)"}
@@ -159,15 +220,20 @@ def test_waiter_reports_flow_logs_that_do_not_become_active(estate):
 def _plan(**changes):
     from prowler_vpc_flow_logs.remediation.models import FixSettings, Plan
 
-    settings = FixSettings(**CWL, create_log_group=True, retention_in_days=changes.pop("retention", None))
+    settings = FixSettings(
+        **CWL, create_log_group=True, retention_in_days=changes.pop("retention", None)
+    )
     return Plan(account="123456789012", settings=settings, regions=[REGION_A], **changes)
 
 
 def test_plan_text_collapses_unused_vpcs_and_shows_retention():
-    from prowler_vpc_flow_logs.remediation.cli import plan_text
+    from prowler_vpc_flow_logs.cli.text import plan_text
     from prowler_vpc_flow_logs.remediation.plan import UNUSED
 
-    unused = [Skip(region=f"r-{n}", vpc_id=f"vpc-{n:08x}", reason=f"{UNUSED}; not reported") for n in range(17)]
+    unused = [
+        Skip(region=f"r-{n}", vpc_id=f"vpc-{n:08x}", reason=f"{UNUSED}; not reported")
+        for n in range(17)
+    ]
     text = plan_text(_plan(skipped=unused, log_groups_to_create=[REGION_A], retention=365))
     assert "skip 17 unused VPC(s) in 17 region(s)" in text and "vpc-00000000" not in text
     assert f"create log group '/vpc/fix' in {REGION_A} (records kept 365 days)" in text
@@ -176,13 +242,18 @@ def test_plan_text_collapses_unused_vpcs_and_shows_retention():
 
 
 def test_a_run_that_created_nothing_says_there_is_nothing_to_undo():
-    from prowler_vpc_flow_logs.remediation.cli import fix_text
+    from prowler_vpc_flow_logs.cli.text import fix_text
     from prowler_vpc_flow_logs.remediation.models import OUTCOME_UNKNOWN, Failed, FixResult
 
     failed = Failed(vpc_id=VPC.id, region=REGION_A, code="Client.AccessDenied", message="no")
-    result = FixResult(run_id="vfl-20261128T000000Z-abcdef", account="1", regions=[REGION_A], failed=[failed])
+    result = FixResult(
+        run_id="vfl-20261128T000000Z-abcdef", account="1", regions=[REGION_A], failed=[failed]
+    )
     text = fix_text(result)
-    assert "Undo with" not in text and "nothing to undo (recorded as run vfl-20261128T000000Z-abcdef)" in text
+    assert (
+        "Undo with" not in text
+        and "nothing to undo (recorded as run vfl-20261128T000000Z-abcdef)" in text
+    )
     result.failed.append(failed.model_copy(update={"code": OUTCOME_UNKNOWN}))
     assert "Undo with: vpc-flow-logs backout vfl-20261128T000000Z-abcdef" in fix_text(result)
 
@@ -199,9 +270,21 @@ def test_every_option_has_help_and_shaping_flags_name_the_aws_cli_flag():
         assert sub.epilog and "vpc-flow-logs" in sub.epilog, f"{name} shows no example"
         for action in sub._actions:
             assert action.help, f"{name} {action.option_strings or action.dest} has no help"
-    fix = {a.option_strings[0]: a.help for a in commands.choices["fix"]._actions if a.option_strings}
-    for flag in ("--log-destination-type", "--log-group-name", "--deliver-logs-permission-arn",
-                 "--log-destination", "--traffic-type", "--max-aggregation-interval", "--log-format"):
-        assert f"as {'aws ec2 create-flow-logs ' if flag == '--log-destination-type' else ''}{flag}" in fix[flag], flag
+    fix = {
+        a.option_strings[0]: a.help for a in commands.choices["fix"]._actions if a.option_strings
+    }
+    for flag in (
+        "--log-destination-type",
+        "--log-group-name",
+        "--deliver-logs-permission-arn",
+        "--log-destination",
+        "--traffic-type",
+        "--max-aggregation-interval",
+        "--log-format",
+    ):
+        assert (
+            f"as {'aws ec2 create-flow-logs ' if flag == '--log-destination-type' else ''}{flag}"
+            in fix[flag]
+        ), flag
     assert "(default: ALL)" in fix["--traffic-type"]
     assert "--profile" in fix["--profile"] and "default" in fix["--profile"]

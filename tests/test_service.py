@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from devtools.estate import EXPECTED, EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs
-from devtools.provider import aws_provider
 from prowler_vpc_flow_logs.config import TRAFFIC_TYPE_KEY as KEY
 from prowler_vpc_flow_logs.config import problems, required_traffic_type, strictest_note
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.conftest import client, failing_call, keyed_verdicts
+from tests.support import aws_provider, client, failing_call, keyed_verdicts
 
 REGIONS = {REGION_A, REGION_B}
 
@@ -109,11 +108,17 @@ def test_config_knob(config, expected, said):
     if said is None:
         assert note == "" and problems(config) == []
     else:
-        assert note == f"ALL traffic is required because {KEY} is {said} in the Prowler config file; it must be one of ALL, ACCEPT, REJECT"
+        assert (
+            note
+            == f"ALL traffic is required because {KEY} is {said} in the Prowler config file; it must be one of ALL, ACCEPT, REJECT"
+        )
 
 
 def test_invalid_config_value_uses_all_and_every_finding_says_why(estate):
     result = scan(audit_config={"vpc_flow_logs_required_traffic_type": "bogus"})
     assert result[estate.vpcs["reject-to-bucket"]].status == "FAIL"  # ALL, the strictest
     for verdict in result.values():
-        assert "ALL traffic is required because vpc_flow_logs_required_traffic_type is 'bogus'" in verdict.status_extended
+        assert (
+            "ALL traffic is required because vpc_flow_logs_required_traffic_type is 'bogus'"
+            in verdict.status_extended
+        )

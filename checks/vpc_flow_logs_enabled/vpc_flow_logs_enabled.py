@@ -9,13 +9,12 @@ saying why, and a CRITICAL log line Prowler shows by default, never "There are n
 from prowler.lib.check.models import Check, Check_Report_AWS
 
 try:
-    from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
-    from prowler_vpc_flow_logs.asff import keep_cis_mappings_in_findings
-    from prowler_vpc_flow_logs.findings import verdicts
     from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
+    from prowler_vpc_flow_logs.prowler_integration import hook_into_prowler, reports
 
-    keep_check_after_custom_folder_run(__file__)
-    keep_cis_mappings_in_findings()
+    # Keep our CIS mappings within Security Hub's 20 standards (Prowler loads plug-in frameworks
+    # last), and put this folder back if a `prowler -x` run deletes it: prowler_integration.py.
+    hook_into_prowler(__file__)
     UNAVAILABLE = None
 except Exception as error:  # the package is missing or broken: say so in findings
     UNAVAILABLE = error
@@ -25,30 +24,12 @@ class vpc_flow_logs_enabled(Check):
     def execute(self) -> list[Check_Report_AWS]:
         if UNAVAILABLE is not None:
             return unavailable_findings(self, UNAVAILABLE)
-        findings = []
-        metadata = self.metadata()  # serialised once, not once per VPC
-        for region, vpc, verdict in verdicts(flow_logs_client):
-            resource = vpc or {
-                "id": "unknown",
-                "arn": flow_logs_client.get_unknown_arn(resource_type="vpc", region=region),
-                "region": region,
-            }
-            report = Check_Report_AWS(metadata=metadata, resource=resource)
-            if vpc is None:
-                report.resource_id = resource["id"]
-                report.resource_arn = resource["arn"]
-                report.region = region
-            report.status = verdict.status
-            report.status_extended = verdict.status_extended
-            report.resource_details = "Flow logs considered: " + (
-                ", ".join(verdict.considered_flow_log_ids) or "none"
-            )
-            findings.append(report)
-        return findings
+        return reports(self, flow_logs_client)
 
 
 def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AWS]:
-    """One FAIL per audited region when the plug-in's package cannot run (uses Prowler only)."""
+    """One FAIL per audited region when the plug-in's package cannot run. It builds reports with
+    Prowler alone, so it cannot live in prowler_integration.py with the others."""
     import importlib.metadata
 
     from prowler.lib.logger import logger
@@ -71,7 +52,9 @@ def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AW
     for region in regions or [getattr(identity, "profile_region", None) or "us-east-1"]:
         report = Check_Report_AWS(metadata=check.metadata(), resource={})
         report.resource_id = "unknown"
-        report.resource_arn = f"arn:{identity.partition}:ec2:{region}:{identity.account}:vpc/unknown"
+        report.resource_arn = (
+            f"arn:{identity.partition}:ec2:{region}:{identity.account}:vpc/unknown"
+        )
         report.region = region
         report.status = "FAIL"
         scope = f"The VPCs in {region}" if regions else "The VPCs in every audited region"

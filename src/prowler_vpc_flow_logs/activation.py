@@ -9,15 +9,18 @@ sha256 in Prowler's dist-info RECORD. ``uninstall`` puts the built-in back from
 that backup (or from Prowler's wheel on PyPI when no backup exists) and verifies
 the result against RECORD again.
 
-``prowler -x checks/`` deletes the check folder at the end of its run. Our check
-module registers an exit hook when it runs from Prowler's tree: if the folder
-is gone when the interpreter exits, it restores what the user had before
-(our installed check, or the built-in from the backup).
+``prowler -x checks/`` deletes the check folder at the end of its run; the exit hook that
+prowler_integration registers calls ``restore_after_custom_folder_run``, which puts back what
+the user had before (our installed check, or the built-in from the backup).
+
+The files written into Prowler's tree are a copy of checks/vpc_flow_logs_enabled/ by
+necessity (Prowler loads this check id from nowhere else): after editing them, run
+``vpc-flow-logs install`` again (``make plugin`` does). Everything else they do comes from the
+package, which the venv imports from the checkout.
 """
 
 from __future__ import annotations
 
-import atexit
 import base64
 import hashlib
 import importlib.metadata
@@ -36,24 +39,15 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from prowler_vpc_flow_logs import CHECK_ID, __version__
-from prowler_vpc_flow_logs.paths import state_dir
+from prowler_vpc_flow_logs.errors import FAILED, UserError
+from prowler_vpc_flow_logs.prowler_integration import CHECK_FOLDER, validate_metadata
+from prowler_vpc_flow_logs.state import state_dir
 
 SUPPORTED_PROWLER = SpecifierSet(">=5.46.0,<5.47")
-CHECK_REL = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 # Where the installed package keeps the check (works for wheel and editable installs alike).
 OUR_CHECK_DIR = Path(
-    importlib.util.find_spec("prowler_vpc_flow_logs.check").submodule_search_locations[
-        0
-    ]
+    importlib.util.find_spec("prowler_vpc_flow_logs.check").submodule_search_locations[0]
 )
-
-
-class ActivationError(Exception):
-    """A refusal with a message for the user; ``exit_code`` is what the CLI returns."""
-
-    def __init__(self, message: str, exit_code: int = 1):
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class ProwlerInstall:
 
     @property
     def check_dir(self) -> Path:
-        return self.package_dir / CHECK_REL.removeprefix("prowler/")
+        return self.package_dir / CHECK_FOLDER.removeprefix("prowler/")
 
     @property
     def key(self) -> str:
@@ -87,22 +81,20 @@ def find_prowler() -> ProwlerInstall:
     try:
         dist = importlib.metadata.distribution("prowler")
     except importlib.metadata.PackageNotFoundError:
-        raise ActivationError(
+        raise UserError(
             f"Prowler is not installed in this Python environment ({sys.executable}). "
-            f"Install it first: pip install 'prowler{SUPPORTED_PROWLER}'",
-            exit_code=2,
+            f"Install it first: pip install 'prowler{SUPPORTED_PROWLER}'"
         ) from None
     record: dict[str, str] = {}
     for path in dist.files or []:
         posix = path.as_posix()
-        if posix.startswith(CHECK_REL + "/") and path.hash and "__pycache__" not in posix:
+        if posix.startswith(CHECK_FOLDER + "/") and path.hash and "__pycache__" not in posix:
             record[posix.rsplit("/", 1)[1]] = f"{path.hash.mode}={path.hash.value}"
     package_dir = Path(dist.locate_file("prowler")).resolve()
     if not record:
-        raise ActivationError(
+        raise UserError(
             f"Prowler {dist.version} at {package_dir} has no RECORD entries for {CHECK_ID}; "
-            "reinstall it with pip so that the built-in check can be verified",
-            exit_code=2,
+            "reinstall it with pip so that the built-in check can be verified"
         )
     return ProwlerInstall(version=dist.version, package_dir=package_dir, record=record)
 
@@ -142,7 +134,9 @@ def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[st
     leftovers (after ``pip install --force-reinstall prowler``); else None."""
     builtin = {name: data for name, data in present.items() if name in install.record}
     extras = {name: data for name, data in present.items() if name not in install.record}
-    if matches_record(builtin, install.record) and all(_is_our_leftover(*item) for item in extras.items()):
+    if matches_record(builtin, install.record) and all(
+        _is_our_leftover(*item) for item in extras.items()
+    ):
         return builtin
     return None
 
@@ -205,7 +199,9 @@ def _was_installed(install: ProwlerInstall) -> bool:
 def _markers_of(install: ProwlerInstall) -> list[dict]:
     """Activation records of every Prowler version that lived in this folder, oldest first."""
     found = []
-    for path in sorted((state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime):
+    for path in sorted(
+        (state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime
+    ):
         try:
             marker = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -228,7 +224,9 @@ def lost_activation(install: ProwlerInstall) -> str | None:
     if last == install.version:
         what = f"Prowler {install.version} was reinstalled after `vpc-flow-logs install`"
     else:
-        what = f"Prowler was upgraded from {last} to {install.version} after `vpc-flow-logs install`"
+        what = (
+            f"Prowler was upgraded from {last} to {install.version} after `vpc-flow-logs install`"
+        )
     if Version(install.version) not in SUPPORTED_PROWLER:
         return (
             f"{what}, which replaced our check; this plug-in supports Prowler {SUPPORTED_PROWLER}: "
@@ -240,8 +238,9 @@ def lost_activation(install: ProwlerInstall) -> str | None:
 
 def _backup_builtin(install: ProwlerInstall, files: dict[str, bytes]) -> None:
     if not matches_record(files, install.record):
-        raise ActivationError(
-            f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}"
+        raise UserError(
+            f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}",
+            FAILED,
         )
     _write_files(install.backup_dir, files)
 
@@ -252,7 +251,7 @@ def _builtin_files(install: ProwlerInstall, allow_download: bool = True) -> dict
     if files and matches_record(files, install.record):
         return files
     if not allow_download:
-        raise ActivationError(f"no verified backup of the built-in check in {install.backup_dir}")
+        raise UserError(f"no verified backup of the built-in check in {install.backup_dir}", FAILED)
     with tempfile.TemporaryDirectory() as tmp:
         command = [
             sys.executable,
@@ -269,48 +268,35 @@ def _builtin_files(install: ProwlerInstall, allow_download: bool = True) -> dict
         result = subprocess.run(command, capture_output=True, text=True)
         wheels = list(Path(tmp).glob("prowler-*.whl"))
         if result.returncode != 0 or not wheels:
-            raise ActivationError(
+            raise UserError(
                 f"no backup of the built-in check and Prowler {install.version}'s wheel could not "
                 f"be downloaded ({result.stderr.strip()[-300:]}). Restore it with: "
-                f"pip install --force-reinstall --no-deps prowler=={install.version}"
+                f"pip install --force-reinstall --no-deps prowler=={install.version}",
+                FAILED,
             )
         with zipfile.ZipFile(wheels[0]) as wheel:
-            files = {name: wheel.read(f"{CHECK_REL}/{name}") for name in install.record}
+            files = {name: wheel.read(f"{CHECK_FOLDER}/{name}") for name in install.record}
     if not matches_record(files, install.record):
-        raise ActivationError(
-            "the downloaded wheel does not match Prowler's RECORD; nothing changed"
+        raise UserError(
+            "the downloaded wheel does not match Prowler's RECORD; nothing changed", FAILED
         )
     return files
-
-
-def _validate_our_metadata() -> None:
-    """Parse our metadata with Prowler's own model: a file Prowler rejects would break every scan."""
-    from prowler.lib.check.models import CheckMetadata
-
-    try:
-        CheckMetadata.parse_file(OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json")
-    except Exception as error:
-        raise ActivationError(
-            f"our check metadata does not load in this Prowler ({error}); nothing changed"
-        ) from error
 
 
 def install_check(install: ProwlerInstall, force: bool = False) -> str:
     """Make Prowler run our check. Returns a one-line report."""
     if not force and Version(install.version) not in SUPPORTED_PROWLER:
-        raise ActivationError(
+        raise UserError(
             f"Prowler {install.version} is outside the supported range {SUPPORTED_PROWLER}; "
             "our check was tested with 5.46.0. Install a supported Prowler, or pass --force "
-            "to install anyway.",
-            exit_code=2,
+            "to install anyway."
         )
-    _validate_our_metadata()
+    validate_metadata(OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json")
     state = active_check(install)
     if state == "modified" and not force:
-        raise ActivationError(
+        raise UserError(
             f"{install.check_dir} holds neither Prowler's built-in check nor ours (it was changed "
-            "by hand or by another tool); nothing changed. Pass --force to replace it.",
-            exit_code=2,
+            "by hand or by another tool); nothing changed. Pass --force to replace it."
         )
     if state == "built-in":
         _backup_builtin(install, _builtin_part(install, _present_files(install.check_dir)) or {})
@@ -334,8 +320,8 @@ def uninstall_check(install: ProwlerInstall) -> str:
     files = _builtin_files(install)
     _write_files(install.check_dir, files)
     if not matches_record(_present_files(install.check_dir), install.record):
-        raise ActivationError(
-            f"{install.check_dir} does not match Prowler's RECORD after restoring it"
+        raise UserError(
+            f"{install.check_dir} does not match Prowler's RECORD after restoring it", FAILED
         )
     _save_marker(install, installed=False)
     return (
@@ -344,7 +330,8 @@ def uninstall_check(install: ProwlerInstall) -> str:
     )
 
 
-def _restore_after_custom_folder_run(check_dir: Path) -> None:
+def restore_after_custom_folder_run(check_dir: Path) -> None:
+    """At exit of a ``prowler -x`` run: if Prowler removed the check folder, put back what was there."""
     if (check_dir / f"{CHECK_ID}.py").exists():
         return
     try:
@@ -365,10 +352,3 @@ def _restore_after_custom_folder_run(check_dir: Path) -> None:
             f"prowler-vpc-flow-logs: could not restore {CHECK_ID} ({error}); run `vpc-flow-logs install`",
             file=sys.stderr,
         )
-
-
-def keep_check_after_custom_folder_run(check_file: str) -> None:
-    """Called by the check module: when it runs from Prowler's tree, guard against ``-x`` cleanup."""
-    check_dir = Path(check_file).resolve().parent
-    if check_dir.as_posix().endswith(CHECK_REL):
-        atexit.register(_restore_after_custom_folder_run, check_dir)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+ClientFor = Callable[[str, str], object]  # (service, region) -> boto3 client
 
 
 class Clients:

@@ -1,31 +1,51 @@
-"""The precision policy: one pure function from plain data to a verdict.
+"""The precision policy: one pure function from plain data to a complete verdict.
 
-A VPC passes when its usable VPC-level flow logs together capture the required
-traffic. A flow log is usable when it is ACTIVE, its delivery has not FAILED and
-its destination exists (or is in another account, where it cannot be checked, which
-is said). Subnet- and ENI-level flow logs are mentioned but never make a VPC pass.
-A read error never becomes a PASS and never reads as "disabled": when the verdict
-hangs on a read that failed (the VPC's flow logs, or whether a destination exists),
-the VPC is reported as not audited (FAIL, ``unreadable``).
+A VPC passes when its usable VPC-level flow logs together capture the required traffic. A
+flow log is usable when it is ACTIVE, its delivery has not FAILED and its destination exists
+(or is in another account, where it cannot be checked, which is said). Subnet- and ENI-level
+flow logs are mentioned but never make a VPC pass. A read error never becomes a PASS and
+never reads as "disabled": when the verdict hangs on a read that failed (the VPC's flow logs,
+or whether a destination exists), the VPC is reported as not audited (FAIL, ``unreadable``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
 
-from prowler_vpc_flow_logs.models import (
-    Destination,
-    DestinationState,
-    FlowLog,
-    Policy,
-    ReadError,
-    Verdict,
-    Vpc,
-)
+from pydantic import BaseModel, Field
+
+from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, ReadError, Vpc
+
+TrafficType = Literal["ACCEPT", "REJECT", "ALL"]
+Status = Literal["PASS", "FAIL", "MANUAL"]
 
 _COVERS = {"ALL": {"ACCEPT", "REJECT"}, "ACCEPT": {"ACCEPT"}, "REJECT": {"REJECT"}}
 
-ALLOWED_TRAFFIC_TYPES = tuple(_COVERS)
+
+class Policy(BaseModel):
+    """What compliant means for this scan."""
+
+    required_traffic_type: TrafficType = "REJECT"
+    audited_account: str
+    note: str = ""  # said in every finding, e.g. why a configured value was not used
+
+
+class RegionNotes(BaseModel):
+    """Reads of the VPC's region that failed without deciding its verdict, but must be said."""
+
+    subnets_error: ReadError | None = None  # subnet-level flow logs could not be placed
+    in_use_error: ReadError | None = None  # "in use" unknown, so the VPC is reported anyway
+
+
+class Verdict(BaseModel):
+    """The policy's answer for one VPC (or for a region that could not be read)."""
+
+    status: Status
+    status_extended: str
+    considered_flow_log_ids: list[str] = Field(default_factory=list)
+    unreadable: bool = False  # a read failed: the VPC's flow logs are unknown
 
 
 def covered_traffic(traffic_types: Iterable[str | None]) -> set[str]:
@@ -41,43 +61,74 @@ def meets(required: str, traffic_types: Iterable[str | None]) -> bool:
     return _COVERS[required] <= covered_traffic(traffic_types)
 
 
-def _problems(
-    flow_log: FlowLog, destinations: Mapping[Destination, DestinationState]
-) -> tuple[list[str], list[str], str | None]:
-    """Why a VPC-level flow log does not count (problems), what the finding should note, and,
-    when its only flaw is that its destination could not be looked up, why (else None)."""
-    problems: list[str] = []
-    notes: list[str] = []
+@dataclass
+class Assessment:
+    """How one VPC-level flow log stands: why it does not count, and what must be said anyway."""
+
+    flow_log: FlowLog
+    problems: list[str] = field(default_factory=list)
+    lookup_failed: str = ""  # its destination could not be looked up (one of the problems)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return not self.problems
+
+    @property
+    def undecided(self) -> bool:
+        """Its only flaw is a failed look-up: it might count, nobody knows."""
+        return self.problems == [self.lookup_failed] and bool(self.lookup_failed)
+
+
+def assess(flow_log: FlowLog, destinations: Mapping[Destination, DestinationState]) -> Assessment:
+    """Judge one VPC-level flow log by its state, its delivery and its destination."""
+    found = Assessment(flow_log)
     if flow_log.status != "ACTIVE":
-        problems.append(f"is not ACTIVE (FlowLogStatus {flow_log.status})")
+        found.problems.append(f"is not ACTIVE (FlowLogStatus {flow_log.status})")
     if flow_log.deliver_status == "FAILED":
-        error = flow_log.deliver_error or "no error message"
-        problems.append(f"delivery FAILED ({error})")
+        found.problems.append(f"delivery FAILED ({flow_log.deliver_error or 'no error message'})")
     destination = flow_log.destination
     if destination is None:
-        problems.append("has no destination that this check can read")
-        return problems, notes, None
+        found.problems.append("has no destination that this check can read")
+        return found
     state = destinations.get(destination)
-    unknown = None
+    where = f"writes to {destination.describe()}"
     if state is None:
-        unknown = f"writes to {destination.describe()}, which was not looked up"
-    elif state.status == "missing":
-        problems.append(f"writes to {destination.describe()}, which does not exist")
+        found.lookup_failed = f"{where}, which was not looked up"
     elif state.status == "error":
-        unknown = f"writes to {destination.describe()}, which could not be looked up: {state.detail}"
+        found.lookup_failed = f"{where}, which could not be looked up: {state.detail}"
+    elif state.status == "missing":
+        found.problems.append(f"{where}, which does not exist")
     elif state.status == "unverifiable":
-        notes.append(
-            f"{flow_log.id} writes to {destination.describe()}, which cannot be checked "
-            f"from this account ({state.detail})"
+        found.notes.append(
+            f"{flow_log.id} {where}, which cannot be checked from this account ({state.detail})"
         )
-    if unknown:
-        problems.append(unknown)
-    return problems, notes, unknown if problems == [unknown] else None
+    if found.lookup_failed:
+        found.problems.append(found.lookup_failed)
+    return found
 
 
 def _describe_log(flow_log: FlowLog) -> str:
     target = flow_log.destination.describe() if flow_log.destination else "an unknown destination"
     return f"{flow_log.id} ({flow_log.traffic_type} to {target})"
+
+
+def _finish(
+    text: str, notes: list[str], policy: Policy, region: RegionNotes, status: str, unreadable: bool
+) -> str:
+    """The verdict's text with every note: the flow logs', then the policy's and the region's."""
+    if notes:
+        text += " Note: " + "; ".join(notes) + "."
+    if policy.note:
+        text += f" ({policy.note}.)"
+    if region.subnets_error is not None and status == "FAIL" and not unreadable:
+        text += (
+            " (Subnet-level flow logs in this region could not be matched to their VPCs, which "
+            f"does not change this verdict: {region.subnets_error.describe()}.)"
+        )
+    if region.in_use_error is not None:
+        text += f" (Reported although it may be unused: {region.in_use_error.describe()}.)"
+    return text
 
 
 def evaluate(
@@ -86,120 +137,89 @@ def evaluate(
     destinations: Mapping[Destination, DestinationState],
     policy: Policy,
     read_errors: Iterable[ReadError] = (),
+    region: RegionNotes | None = None,
 ) -> Verdict:
-    """Decide PASS, FAIL or MANUAL for one VPC and say why.
+    """Decide PASS, FAIL or MANUAL for one VPC and say why, completely.
 
-    ``flow_logs`` are every flow log attached to the VPC or to its subnets and
-    network interfaces; ``read_errors`` are failed reads that leave the VPC's
-    flow logs unknown (for example DescribeFlowLogs denied in its region).
+    ``flow_logs`` are every flow log attached to the VPC or to its subnets and network
+    interfaces; ``read_errors`` are failed reads that leave the VPC's flow logs unknown (for
+    example DescribeFlowLogs denied in its region); ``region`` holds what else must be said.
     """
+    region = region or RegionNotes()
     logs = sorted(flow_logs, key=lambda fl: fl.id)
     considered = [fl.id for fl in logs]
     required = policy.required_traffic_type
     where = f"{vpc.label} in {vpc.region}"
 
+    def verdict(status: str, text: str, notes: list[str], unreadable: bool = False) -> Verdict:
+        full = _finish(text, notes, policy, region, status, unreadable)
+        return Verdict(
+            status=status,
+            status_extended=full,
+            considered_flow_log_ids=considered,
+            unreadable=unreadable,
+        )
+
     if vpc.owner_id and vpc.owner_id != policy.audited_account:
-        return Verdict(
-            status="MANUAL",
-            status_extended=(
-                f"{where} is owned by account {vpc.owner_id} and shared with this account "
-                f"(AWS RAM); only its owner can read or create its flow logs: audit account "
-                f"{vpc.owner_id} for this VPC."
+        return verdict(
+            "MANUAL",
+            (
+                f"{where} is owned by account {vpc.owner_id} and shared with this account (AWS RAM); "
+                f"only its owner can read or create its flow logs: audit account {vpc.owner_id} for this VPC."
             ),
-            considered_flow_log_ids=considered,
+            [],
         )
-
-    errors = list(read_errors)
+    errors = [error.describe() for error in read_errors]
     if errors:
-        return Verdict(
-            status="FAIL",
-            status_extended=(
-                f"{where} could not be audited: "
-                + "; ".join(error.describe() for error in errors)
-                + ". No verdict on its flow logs was reached."
-            ),
-            considered_flow_log_ids=considered,
-            unreadable=True,
+        text = (
+            f"{where} could not be audited: "
+            + "; ".join(errors)
+            + ". No verdict on its flow logs was reached."
         )
+        return verdict("FAIL", text, [], unreadable=True)
 
-    vpc_logs = [fl for fl in logs if fl.is_vpc_level]
-    other_logs = [fl for fl in logs if not fl.is_vpc_level]
-    usable: list[FlowLog] = []
-    reasons: list[str] = []
-    notes: list[str] = []
-    unknown: list[tuple[FlowLog, str]] = []  # counted only if their destination exists
-    for flow_log in vpc_logs:
-        problems, log_notes, why_unknown = _problems(flow_log, destinations)
-        if why_unknown:
-            unknown.append((flow_log, why_unknown))
-        if problems:
-            reasons.append(f"{flow_log.id} " + " and ".join(problems))
-        else:
-            usable.append(flow_log)
-            notes.extend(log_notes)
-
-    if other_logs:
-        attached = ", ".join(f"{fl.id} on {fl.resource_id}" for fl in other_logs)
+    assessed = [assess(fl, destinations) for fl in logs if fl.is_vpc_level]
+    usable = [a.flow_log for a in assessed if a.usable]
+    undecided = [a for a in assessed if a.undecided]
+    broken = [f"{a.flow_log.id} " + " and ".join(a.problems) for a in assessed if not a.usable]
+    notes = [note for a in assessed if a.usable for note in a.notes]
+    others = [fl for fl in logs if not fl.is_vpc_level]
+    if others:
+        attached = ", ".join(f"{fl.id} on {fl.resource_id}" for fl in others)
         notes.append(f"subnet- or ENI-level flow logs ({attached}) do not count for the VPC")
 
-    covered = covered_traffic(fl.traffic_type for fl in usable)
-    passed = _COVERS[required] <= covered
-    if passed:
+    if meets(required, [fl.traffic_type for fl in usable]):
         contributing = [
-            fl for fl in usable if _COVERS.get(fl.traffic_type or "", set()) & _COVERS[required]
+            fl for fl in usable if covered_traffic([fl.traffic_type]) & _COVERS[required]
         ]
         text = (
             f"{where} has VPC flow logs capturing {required} traffic as required: "
             + ", ".join(_describe_log(fl) for fl in contributing)
             + " ACTIVE and delivering."
         )
-        if reasons:
-            notes.append("not counted: " + "; ".join(reasons))
-        if notes:
-            text += " Note: " + "; ".join(notes) + "."
-        return Verdict(
-            status="PASS",
-            status_extended=text,
-            considered_flow_log_ids=considered,
-            usable_flow_log_ids=[fl.id for fl in usable],
+        return verdict(
+            "PASS", text, notes + (["not counted: " + "; ".join(broken)] if broken else [])
         )
 
-    if unknown and meets(required, [fl.traffic_type for fl in usable + [u for u, _ in unknown]]):
-        return Verdict(
-            status="FAIL",
-            status_extended=(
-                f"{where} could not be audited: "
-                + "; ".join(f"{fl.id} {why}" for fl, why in unknown)
-                + ". No verdict on its flow logs was reached."
-            ),
-            considered_flow_log_ids=considered,
-            usable_flow_log_ids=[fl.id for fl in usable],
-            unreadable=True,
-        )
+    if undecided and meets(
+        required, [fl.traffic_type for fl in usable + [a.flow_log for a in undecided]]
+    ):
+        unknown = "; ".join(f"{a.flow_log.id} {a.lookup_failed}" for a in undecided)
+        text = f"{where} could not be audited: {unknown}. No verdict on its flow logs was reached."
+        return verdict("FAIL", text, [], unreadable=True)
 
-    missing = sorted(_COVERS[required] - covered)
-    for flow_log in usable + [fl for fl, _ in unknown]:
-        if not meets(required, [flow_log.traffic_type]):
-            reasons.append(f"{flow_log.id} records only {flow_log.traffic_type} traffic")
-    if not vpc_logs:
-        head = f"{where} has no VPC-level flow log"
-    else:
-        head = f"{where} has no usable VPC-level flow log"
-    text = (
-        f"{head} capturing the required {required} traffic"
-        + (f" (missing: {' and '.join(missing)})" if required == "ALL" and covered else "")
-        + "."
-    )
-    if reasons:
-        text += " " + "; ".join(reasons) + "."
-    if notes:
-        text += " Note: " + "; ".join(notes) + "."
-    return Verdict(
-        status="FAIL",
-        status_extended=text,
-        considered_flow_log_ids=considered,
-        usable_flow_log_ids=[fl.id for fl in usable],
-    )
+    narrow = [
+        f"{fl.id} records only {fl.traffic_type} traffic"
+        for fl in usable + [a.flow_log for a in undecided]
+        if not meets(required, [fl.traffic_type])
+    ]
+    covered = covered_traffic(fl.traffic_type for fl in usable)
+    missing = " and ".join(sorted(_COVERS[required] - covered))
+    head = f"{where} has no {'usable ' if assessed else ''}VPC-level flow log capturing the required {required} traffic"
+    text = head + (f" (missing: {missing})" if required == "ALL" and covered else "") + "."
+    if broken or narrow:
+        text += " " + "; ".join(broken + narrow) + "."
+    return verdict("FAIL", text, notes)
 
 
 def region_unreadable(region: str, error: ReadError) -> Verdict:

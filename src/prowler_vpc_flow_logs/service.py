@@ -19,32 +19,18 @@ from prowler.providers.aws.lib.service.service import AWSService
 from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
-from prowler_vpc_flow_logs.models import (
+from prowler_vpc_flow_logs.facts import (
     Destination,
     DestinationState,
     FlowLog,
-    Policy,
     ReadError,
     Vpc,
     internal_error,
+    read_error,
 )
+from prowler_vpc_flow_logs.policy import Policy
 
 PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
-
-
-def read_error(action: str, region: str, error: Exception) -> ReadError:
-    """A ReadError from a botocore exception."""
-    if isinstance(error, ClientError):
-        err = error.response.get("Error", {})
-        return ReadError(
-            action=action,
-            region=region,
-            code=str(err.get("Code", "ClientError")),
-            message=str(err.get("Message", "")),
-        )
-    return ReadError(
-        action=action, region=region, code=error.__class__.__name__, message=str(error)
-    )
 
 
 class RegionData:

@@ -1,36 +1,17 @@
-"""Plain data the policy works on: VPCs, flow logs, destinations, read errors and verdicts."""
+"""What a scan learns, as plain data: VPCs, flow logs, destinations and the reads that failed."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
-TrafficType = Literal["ACCEPT", "REJECT", "ALL"]
-Status = Literal["PASS", "FAIL", "MANUAL"]
+from prowler_vpc_flow_logs.aws_errors import advice, error_code
+
 DestinationKind = Literal["cloud-watch-logs", "s3", "kinesis-data-firehose"]
 DestinationStatus = Literal["exists", "missing", "unverifiable", "error"]
 Tag = dict[str, str]
-
-
-# Error codes AWS uses for rate limiting (botocore's standard retry mode retries them).
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
-    "RequestThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
-    "SlowDown", "BandwidthLimitExceeded", "ProvisionedThroughputExceededException",
-    "LimitExceededException", "EC2ThrottledException", "PriorRequestNotComplete",
-    "503",  # S3 HEAD answers have no body: a SlowDown reaches botocore as its status only
-})
-
-
-def advice(action: str, code: str) -> str:
-    """What to do about a failed read: wait for throttling, else grant the action."""
-    if code in THROTTLING_CODES:
-        return (
-            "AWS throttled it beyond botocore's retries; run the scan again, or raise "
-            "--aws-retries-max-attempts"
-        )
-    return f"make sure the scanning role is allowed {action}"
 
 
 class ReadError(BaseModel):
@@ -39,7 +20,9 @@ class ReadError(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    action: str  # the IAM action behind the call, e.g. "ec2:DescribeFlowLogs"; "" for the check itself
+    action: (
+        str  # the IAM action behind the call, e.g. "ec2:DescribeFlowLogs"; "" for the check itself
+    )
     region: str
     code: str
     message: str = ""
@@ -52,6 +35,15 @@ class ReadError(BaseModel):
                 "prowler-vpc-flow-logs: please report it with this message"
             )
         return f"{self.action} failed in {self.region} ({detail}); {advice(self.action, self.code)}"
+
+
+def read_error(action: str, region: str, error: Exception) -> ReadError:
+    """A ReadError from a botocore exception (AWS's own message, which may be empty)."""
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", ""))
+    else:
+        message = str(error)
+    return ReadError(action=action, region=region, code=error_code(error), message=message)
 
 
 def internal_error(region: str, error: Exception) -> ReadError:
@@ -121,21 +113,3 @@ class Vpc(BaseModel):
 
     def dict(self, **kwargs):  # Prowler's Check_Report calls .dict() on the resource
         return self.model_dump(**kwargs)
-
-
-class Policy(BaseModel):
-    """What compliant means for this scan."""
-
-    required_traffic_type: TrafficType = "REJECT"
-    audited_account: str
-    note: str = ""  # said in every finding, e.g. why the configured value was not used
-
-
-class Verdict(BaseModel):
-    """The policy's answer for one VPC (or for a region that could not be read)."""
-
-    status: Status
-    status_extended: str
-    considered_flow_log_ids: list[str] = Field(default_factory=list)
-    usable_flow_log_ids: list[str] = Field(default_factory=list)
-    unreadable: bool = False  # a read failed: the VPC's flow logs are unknown

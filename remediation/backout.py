@@ -8,19 +8,22 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import error_message
-from .errors import FAILED, RemediationError
-from .ledger import Ledger, check_run_id, ledger_path, now, search_regions
-from .models import (
-    TAG_KEY,
-    BackedOut,
-    BackoutResult,
-    Created,
-    FlowLogCreated,
-    LogGroupCreated,
-)
+from prowler_vpc_flow_logs.aws_errors import error_message
+from prowler_vpc_flow_logs.clients import ClientFor
+from prowler_vpc_flow_logs.errors import FAILED, UserError
 
-ClientFor = Callable[[str, str], object]
+from .ledger import (
+    BackedOut,
+    FlowLogCreated,
+    Ledger,
+    LogGroupCreated,
+    check_run_id,
+    ledger_path,
+    now,
+    search_regions,
+)
+from .models import TAG_KEY, BackoutResult, Created
+
 BATCH = 1000
 FILTER_VALUES = 200  # values per DescribeFlowLogs filter
 
@@ -35,7 +38,9 @@ def _tagged(client, run_id: str) -> list[dict]:
 def _describe(client, ids: list[str]) -> dict[str, dict]:
     found: dict[str, dict] = {}
     for start in range(0, len(ids), BATCH):
-        pages = client.get_paginator("describe_flow_logs").paginate(FlowLogIds=ids[start : start + BATCH])
+        pages = client.get_paginator("describe_flow_logs").paginate(
+            FlowLogIds=ids[start : start + BATCH]
+        )
         found.update({fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]})
     return found
 
@@ -62,13 +67,13 @@ def candidates(
     events = []
     if from_tags:
         if not regions:
-            raise RemediationError("--from-tags needs the regions to search: --region R [--region R ...]")
+            raise UserError("--from-tags needs the regions to search: --region R [--region R ...]")
         ledger = None
         if ledger_path(run_id, base).is_file():
             try:
                 ledger = Ledger.open(run_id, base)
                 events = ledger.events()  # readable: the backout is recorded in it
-            except RemediationError:
+            except UserError:
                 ledger, events = None, []  # a corrupt ledger: the tags are the record
     else:
         ledger = Ledger.open(run_id, base)
@@ -76,7 +81,9 @@ def candidates(
     found = Candidates(ledger)
     for event in events:
         if isinstance(event, FlowLogCreated):
-            found.found[event.flow_log_id] = Created(flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region)
+            found.found[event.flow_log_id] = Created(
+                flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region
+            )
         elif isinstance(event, LogGroupCreated):
             found.log_groups.append(f"{event.region}:{event.log_group_name}")
     search = sorted(set(regions) | set(search_regions(events) if events else []))
@@ -85,7 +92,7 @@ def candidates(
             tagged = _tagged(client_for("ec2", region), run_id)
         except (ClientError, BotoCoreError) as error:
             if from_tags:
-                raise RemediationError(
+                raise UserError(
                     f"cannot search flow logs by tag in {region}: {error_message(error)}", FAILED
                 ) from error
             found.unsearched[region] = error_message(error)
@@ -93,7 +100,9 @@ def candidates(
         found.searched.append(region)
         for fl in tagged:
             if fl["FlowLogId"] not in found.found:
-                found.found[fl["FlowLogId"]] = Created(flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region)
+                found.found[fl["FlowLogId"]] = Created(
+                    flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region
+                )
                 found.found_by_tag.append(fl["FlowLogId"])
     return found
 
@@ -129,7 +138,9 @@ def _delete(client, ids: list[str]) -> dict[str, str]:
             continue
         for item in response.get("Unsuccessful") or []:
             err = item.get("Error") or {}
-            refused[item.get("ResourceId", "?")] = f"DeleteFlowLogs refused: {err.get('Code')}: {err.get('Message')}"
+            refused[item.get("ResourceId", "?")] = (
+                f"DeleteFlowLogs refused: {err.get('Code')}: {err.get('Message')}"
+            )
     return refused
 
 
@@ -146,8 +157,12 @@ def backout(
     found = candidates(run_id, client_for, base, from_tags, list(regions or []))
     ledger = found.ledger
     result = BackoutResult(
-        run_id=run_id, dry_run=dry_run, kept_log_groups=found.log_groups,
-        searched=found.searched, unsearched=found.unsearched, found_by_tag=found.found_by_tag,
+        run_id=run_id,
+        dry_run=dry_run,
+        kept_log_groups=found.log_groups,
+        searched=found.searched,
+        unsearched=found.unsearched,
+        found_by_tag=found.found_by_tag,
     )
     by_region: dict[str, list[Created]] = {}
     for created in found.found.values():
@@ -159,7 +174,9 @@ def backout(
             current = _describe(client, [c.flow_log_id for c in items])
             result.others.update(_others(client, items))
         except (ClientError, BotoCoreError) as error:
-            raise RemediationError(f"cannot read flow logs in {region}: {error_message(error)}", FAILED) from error
+            raise UserError(
+                f"cannot read flow logs in {region}: {error_message(error)}", FAILED
+            ) from error
         for created in items:
             raw = current.get(created.flow_log_id)
             if raw is None:
@@ -182,16 +199,25 @@ def backout(
         result.deleted = [c for items in deletable.values() for c in items]
         return result
     if deletable and confirm and not confirm(_preview(result, deletable)):
-        raise RemediationError("backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED)
+        raise UserError(
+            "backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED
+        )
     for region, items in sorted(deletable.items()):
         refused = _delete(client_for("ec2", region), [c.flow_log_id for c in items])
         result.refused.update(refused)
         result.deleted.extend(c for c in items if c.flow_log_id not in refused)
     if ledger is not None:
-        ledger.append(BackedOut(
-            time=now(), deleted=[c.flow_log_id for c in result.deleted], refused=result.refused,
-            gone=result.gone, from_tags=from_tags, searched=result.searched, unsearched=result.unsearched,
-        ))
+        ledger.append(
+            BackedOut(
+                time=now(),
+                deleted=[c.flow_log_id for c in result.deleted],
+                refused=result.refused,
+                gone=result.gone,
+                from_tags=from_tags,
+                searched=result.searched,
+                unsearched=result.unsearched,
+            )
+        )
     return result
 
 

@@ -1,4 +1,4 @@
-"""prowler_vpc_flow_logs.asff: our findings keep their CIS mappings within ASFF limits; others are untouched."""
+"""prowler_integration: our findings keep their CIS mappings within ASFF limits; others are untouched."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from prowler.lib.check.models import CheckMetadata
 from prowler.lib.outputs import finding as finding_module
 from prowler.lib.outputs.asff.asff import ASFF
 
-from prowler_vpc_flow_logs import CHECK_ID, asff
+from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs import prowler_integration as integration
+from tests.support import CIS_FIRST
 
 OTHER_CHECK = "iam_password_policy_minimum_length_14"
 
@@ -31,23 +33,42 @@ def checks_metadata() -> dict:
 
 @pytest.fixture
 def patched():
-    asff.restore_prowler()
-    assert asff.keep_cis_mappings_in_findings()
+    integration.restore_get_check_compliance()
+    assert integration.keep_cis_mappings_in_findings()
     yield finding_module.get_check_compliance
-    asff.restore_prowler()
+    integration.restore_get_check_compliance()
 
 
 def test_prioritised_moves_cis_keys_first_and_keeps_everything():
-    compliance = {"NIST-1": ["a"], "CIS-1.4": ["3.9"], "CIS-7.0": ["4.7"], "PCI-4.0": ["x"], "CIS-Controls-7.1": ["6.2", "12.5"]}
-    ordered = asff.prioritised(compliance, {"CIS-Controls-8.1": ["8.2", "13.6"], "NIST-1": ["ignored"]})
-    assert list(ordered) == ["CIS-Controls-7.1", "CIS-Controls-8.1", "CIS-7.0", "CIS-1.4", "NIST-1", "PCI-4.0"]
+    compliance = {
+        "NIST-1": ["a"],
+        "CIS-1.4": ["3.9"],
+        "CIS-7.0": ["4.7"],
+        "PCI-4.0": ["x"],
+        "CIS-Controls-7.1": ["6.2", "12.5"],
+    }
+    ordered = integration.prioritised(
+        compliance, {"CIS-Controls-8.1": ["8.2", "13.6"], "NIST-1": ["ignored"]}
+    )
+    assert list(ordered) == [
+        "CIS-Controls-7.1",
+        "CIS-Controls-8.1",
+        "CIS-7.0",
+        "CIS-1.4",
+        "NIST-1",
+        "PCI-4.0",
+    ]
     assert ordered["NIST-1"] == ["a"]  # extra never overrides Prowler's data
     # versions compare numerically: 10.0 is newer than 6.0 and 4.0.1
-    assert list(asff.prioritised({"CIS-4.0.1": [], "CIS-10.0": [], "CIS-6.0": []})) == ["CIS-10.0", "CIS-6.0", "CIS-4.0.1"]
+    assert list(integration.prioritised({"CIS-4.0.1": [], "CIS-10.0": [], "CIS-6.0": []})) == [
+        "CIS-10.0",
+        "CIS-6.0",
+        "CIS-4.0.1",
+    ]
 
 
 def test_cis_controls_v8_comes_from_prowlers_own_framework():
-    assert asff.prowler_cis_controls_mappings() == {"CIS-Controls-8.1": ["8.2", "13.6"]}
+    assert integration.prowler_cis_controls_mappings() == {"CIS-Controls-8.1": ["8.2", "13.6"]}
 
 
 def test_our_findings_carry_cis_first_within_asff_limits(patched, checks_metadata):
@@ -57,9 +78,10 @@ def test_our_findings_carry_cis_first_within_asff_limits(patched, checks_metadat
     assert all(compliance[key] == ids for key, ids in plain.items())
     standards, requirements = ASFF.format_compliance(compliance)
     ids = [s["StandardsId"] for s in standards]
-    assert ids[:10] == ["CIS-Controls-7.1", "CIS-Controls-8.1", "CIS-7.0", "CIS-6.0", "CIS-5.0",
-                        "CIS-4.0.1", "CIS-3.0", "CIS-2.0", "CIS-1.5", "CIS-1.4"]
-    assert ids[10:] == [key for key in plain if key not in ids[:10]][:10]  # the rest: Prowler's order
+    assert ids[:10] == CIS_FIRST
+    assert (
+        ids[10:] == [key for key in plain if key not in ids[:10]][:10]
+    )  # the rest: Prowler's order
     assert requirements[:2] == ["CIS-Controls-7.1 6.2 12.5", "CIS-Controls-8.1 8.2 13.6"]
     assert len(standards) <= 20 and len(requirements) <= 32
     assert all(len(s) <= 64 for s in ids + requirements)
@@ -71,49 +93,59 @@ def test_other_checks_get_prowlers_result_object_untouched(patched, checks_metad
     original = patched._prowler_vpc_flow_logs_original
     sentinel = {"X": ["1"]}
     probe = lambda *args, **kwargs: sentinel  # noqa: E731
-    wrapped = asff._wrap(probe)
+    wrapped = integration._wrap(probe)
     assert wrapped(report(OTHER_CHECK), "aws", {}) is sentinel
-    assert patched(report(OTHER_CHECK), "aws", checks_metadata) == original(report(OTHER_CHECK), "aws", checks_metadata)
-    assert list(patched(report(OTHER_CHECK), "aws", checks_metadata)) == list(original(report(OTHER_CHECK), "aws", checks_metadata))
+    assert patched(report(OTHER_CHECK), "aws", checks_metadata) == original(
+        report(OTHER_CHECK), "aws", checks_metadata
+    )
+    assert list(patched(report(OTHER_CHECK), "aws", checks_metadata)) == list(
+        original(report(OTHER_CHECK), "aws", checks_metadata)
+    )
 
 
 def test_install_is_idempotent(patched):
-    assert asff.keep_cis_mappings_in_findings()
-    assert finding_module.get_check_compliance._prowler_vpc_flow_logs_original.__name__ == "get_check_compliance"
-    assert not hasattr(finding_module.get_check_compliance._prowler_vpc_flow_logs_original, "_prowler_vpc_flow_logs_original")
+    assert integration.keep_cis_mappings_in_findings()
+    assert (
+        finding_module.get_check_compliance._prowler_vpc_flow_logs_original.__name__
+        == "get_check_compliance"
+    )
+    assert not hasattr(
+        finding_module.get_check_compliance._prowler_vpc_flow_logs_original,
+        "_prowler_vpc_flow_logs_original",
+    )
 
 
 def test_degrades_with_a_warning_when_prowler_differs(monkeypatch, caplog):
-    asff.restore_prowler()
+    integration.restore_get_check_compliance()
     monkeypatch.delattr(finding_module, "get_check_compliance")
     with caplog.at_level(logging.WARNING):
-        assert asff.keep_cis_mappings_in_findings() is False
+        assert integration.keep_cis_mappings_in_findings() is False
     assert "internals differ" in caplog.text and "nothing was changed" in caplog.text
     assert not hasattr(finding_module, "get_check_compliance")
 
 
 def test_warns_when_the_asff_writer_no_longer_keeps_the_first_keys(monkeypatch, caplog):
-    asff.restore_prowler()
+    integration.restore_get_check_compliance()
     monkeypatch.setattr(ASFF, "format_compliance", staticmethod(lambda compliance: ([], [])))
     with caplog.at_level(logging.WARNING):
-        assert asff.keep_cis_mappings_in_findings()
+        assert integration.keep_cis_mappings_in_findings()
     assert "no longer keeps the first compliance keys" in caplog.text
-    asff.restore_prowler()
+    integration.restore_get_check_compliance()
 
 
 def test_a_failing_reorder_never_loses_the_finding(monkeypatch, caplog):
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(asff, "prioritised", boom)
-    wrapped = asff._wrap(lambda *args, **kwargs: {"CIS-Controls-7.1": ["6.2", "12.5"]})
+    monkeypatch.setattr(integration, "prioritised", boom)
+    wrapped = integration._wrap(lambda *args, **kwargs: {"CIS-Controls-7.1": ["6.2", "12.5"]})
     with caplog.at_level(logging.WARNING):
         assert wrapped(report(CHECK_ID), "aws", {}) == {"CIS-Controls-7.1": ["6.2", "12.5"]}
     assert "ordering failed" in caplog.text
 
 
 def test_warns_once_when_our_framework_is_not_loaded(caplog):
-    wrapped = asff._wrap(lambda *args, **kwargs: {"CIS-5.0": ["3.7"]})
+    wrapped = integration._wrap(lambda *args, **kwargs: {"CIS-5.0": ["3.7"]})
     with caplog.at_level(logging.WARNING):
         assert list(wrapped(report(CHECK_ID), "aws", {}))[:2] == ["CIS-Controls-8.1", "CIS-5.0"]
         wrapped(report(CHECK_ID), "aws", {})

@@ -1,11 +1,11 @@
-"""Turn the service's facts into per-VPC verdicts with the policy function (no Prowler types)."""
+"""The policy's verdict for every VPC a scan read (no Prowler types): for the check and the fix."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prowler_vpc_flow_logs.models import Verdict, Vpc, internal_error
-from prowler_vpc_flow_logs.policy import evaluate, region_unreadable
+from prowler_vpc_flow_logs.facts import Vpc, internal_error
+from prowler_vpc_flow_logs.policy import RegionNotes, Verdict, evaluate, region_unreadable
 from prowler_vpc_flow_logs.service import FlowLogs
 
 
@@ -13,21 +13,12 @@ def verdict_for(service: FlowLogs, region: str, vpc: Vpc) -> Verdict:
     """The policy's verdict for one VPC the service read in ``region``."""
     data = service.regions[region]
     errors = [data.flow_logs_error] if data.flow_logs_error else []
-    verdict = evaluate(
-        vpc, data.flow_logs.get(vpc.id, []), service.destinations, service.policy, errors
+    notes = RegionNotes(
+        subnets_error=data.subnets_error,
+        in_use_error=None if service.scan_unused_services else data.in_use_error,
     )
-    if service.policy.note:
-        verdict.status_extended += f" ({service.policy.note}.)"
-    if data.subnets_error is not None and verdict.status == "FAIL" and not verdict.unreadable:
-        verdict.status_extended += (
-            " (Subnet-level flow logs in this region could not be matched to their VPCs, which "
-            f"does not change this verdict: {data.subnets_error.describe()}.)"
-        )
-    if data.in_use_error is not None and not service.scan_unused_services:
-        verdict.status_extended += (
-            f" (Reported although it may be unused: {data.in_use_error.describe()}.)"
-        )
-    return verdict
+    flow_logs = data.flow_logs.get(vpc.id, [])
+    return evaluate(vpc, flow_logs, service.destinations, service.policy, errors, notes)
 
 
 def verdicts(service: FlowLogs) -> Iterator[tuple[str, Vpc | None, Verdict]]:

@@ -1,0 +1,43 @@
+"""What an AWS error means to us: its code and message, and which codes say "denied" or "throttled"."""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+from botocore.retries.standard import ThrottledRetryableChecker
+
+# Codes with which AWS refuses a call for lack of permission.
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
+)
+
+# botocore's own list of throttling codes (what its standard retry mode retries), plus "503":
+# an S3 HEAD answer has no body, so a SlowDown reaches botocore as its status code only.
+THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES) | {"503"}
+
+# Codes with which S3 and the other services say a resource does not exist.
+NOT_FOUND_CODES = frozenset(
+    {"404", "NoSuchBucket", "NotFound", "ResourceNotFoundException", "NoSuchEntity"}
+)
+
+
+def error_code(error: Exception) -> str:
+    """A ClientError's code, else the exception's class name (for BotoCoreError and others)."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return error.__class__.__name__
+
+
+def error_message(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Message", "")) or str(error)
+    return str(error)
+
+
+def advice(action: str, code: str) -> str:
+    """What to do about a failed read: wait for throttling, else grant the action."""
+    if code in THROTTLING_CODES:
+        return (
+            "AWS throttled it beyond botocore's retries; run the scan again, or raise "
+            "--aws-retries-max-attempts"
+        )
+    return f"make sure the scanning role is allowed {action}"

@@ -1,0 +1,59 @@
+"""What every ``vpc-flow-logs`` subcommand shares: its parser, common options and output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from pathlib import Path
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit code 2), never a usage dump."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def command(subparsers, name: str, summary: str, description: str, examples: str) -> Parser:
+    """A subcommand with a wrapped description and its examples, line by line."""
+    return subparsers.add_parser(
+        name, help=summary, description=textwrap.fill(description, 88), epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the examples' lines
+    )  # fmt: skip
+
+
+def add_state_and_output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir", metavar="DIR",
+        help="state folder; runs are recorded in DIR/runs/ (default: $VPC_FLOW_LOGS_STATE_DIR, "
+        "else $XDG_STATE_HOME/prowler-vpc-flow-logs, else ~/.local/state/prowler-vpc-flow-logs)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--output", choices=("text", "json"), default="text",
+        help="text for people, json for scripts (one JSON document on stdout; default: text)",
+    )  # fmt: skip
+
+
+def add_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", metavar="P",
+        help="as the AWS CLI's --profile: the named profile to use (default: the default credential chain)",
+    )  # fmt: skip
+
+
+def state(args: argparse.Namespace) -> Path | None:
+    return Path(args.state_dir) if args.state_dir else None
+
+
+def emit(args: argparse.Namespace, model, text: str) -> None:
+    print(model.model_dump_json(indent=2) if args.output == "json" else text)
+
+
+def ask(question: str) -> bool:
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        return input().strip().lower() in {"y", "yes"}
+    except EOFError:
+        print("", file=sys.stderr)
+        return False

@@ -1,0 +1,173 @@
+"""``vpc-flow-logs fix``: plan from the check's verdicts, confirm, create, record."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from prowler_vpc_flow_logs import config
+from prowler_vpc_flow_logs.errors import FAILED, UserError
+from prowler_vpc_flow_logs.prowler_integration import load_config_file
+from prowler_vpc_flow_logs.remediation.fix import plan_fix, run_fix
+from prowler_vpc_flow_logs.remediation.ledger import check_writable
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY
+from prowler_vpc_flow_logs.remediation.targets import from_flags
+from prowler_vpc_flow_logs.remediation.validate import settings_from
+from prowler_vpc_flow_logs.remediation.waiter import DEFAULT_WAIT
+
+from .common import add_profile, add_state_and_output, ask, command, emit, state
+from .text import fix_text, plan_text
+
+
+def _prowler_config(path: str) -> dict:
+    """The AWS section of a Prowler config file, refused when unreadable or when a knob is invalid."""
+    audit_config = load_config_file(path)
+    problems = config.problems(audit_config)
+    if problems:
+        raise UserError(f"{'; '.join(problems)} ({path}); correct it, then run the fix again")
+    return audit_config
+
+
+def _fix(args: argparse.Namespace) -> int:
+    settings = settings_from(
+        {
+            "log_destination_type": args.log_destination_type,
+            "log_group_name": args.log_group_name,
+            "deliver_logs_permission_arn": args.deliver_logs_permission_arn,
+            "log_destination": args.log_destination,
+            "traffic_type": args.traffic_type,
+            "max_aggregation_interval": args.max_aggregation_interval,
+            "log_format": args.log_format,
+            "create_log_group": args.create_log_group,
+            "retention_in_days": args.retention_in_days,
+        }
+    )
+    if args.dry_run and args.yes:
+        raise UserError(
+            "conflicting flags: --dry-run changes nothing, so --yes has no meaning with it"
+        )
+    if args.wait < 0:
+        raise UserError(f"--wait {args.wait}: give the seconds to wait, 0 or more")
+    if not args.dry_run:
+        check_writable(state(args))  # before anything is read or written in AWS
+    targets = from_flags(args.region or [], args.vpc_id or [], args.from_findings)
+    audit_config = _prowler_config(args.config_file) if args.config_file else None
+    plan, clients = plan_fix(targets, settings, args.profile, audit_config)
+    out = sys.stderr if args.output == "json" else sys.stdout
+    print(plan_text(plan), file=out)
+
+    def progress(done: int, total: int, text: str) -> None:
+        print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
+
+    confirm = None if args.yes else (lambda p: ask(f"Create {len(p.fixes)} flow log(s)?"))
+    result = run_fix(plan, clients, state(args), args.dry_run, confirm, progress, args.wait)
+    emit(args, result, fix_text(result))
+    return FAILED if result.failed or result.not_active or result.unreadable else 0
+
+
+FIX_EXAMPLES = """\
+  vpc-flow-logs fix --region us-east-1 --log-destination-type s3 \\
+      --log-destination arn:aws:s3:::my-flow-logs --dry-run
+  vpc-flow-logs fix --region eu-west-1 --log-destination-type cloud-watch-logs \\
+      --log-group-name /vpc/flow-logs --create-log-group --retention-in-days 365 \\
+      --deliver-logs-permission-arn arn:aws:iam::123456789012:role/flow-logs-delivery --yes
+  vpc-flow-logs fix --from-findings output/prowler-output-*.ocsf.json \\
+      --log-destination-type s3 --log-destination arn:aws:s3:::my-flow-logs
+"""
+
+
+def register(subparsers) -> None:
+    fix = command(
+        subparsers,
+        "fix",
+        "create the missing VPC flow logs (recorded, undoable)",
+        "Create a VPC flow log for every VPC that fails the check. The plan comes from the check's "
+        "own verdicts and is shown (and confirmed) before any write; every flow log is tagged "
+        f"{TAG_KEY}=RUN_ID and recorded, so `vpc-flow-logs backout RUN_ID` removes exactly those. "
+        "Flags that shape the flow log are spelled as `aws ec2 create-flow-logs` spells them.",
+        FIX_EXAMPLES,
+    )
+    fix.add_argument(
+        "--region",
+        action="append",
+        metavar="R",
+        help="region to scan, or to look --vpc-id up in (repeatable; default: every enabled region)",
+    )
+    fix.add_argument(
+        "--vpc-id",
+        action="append",
+        metavar="ID",
+        help="fix only this VPC, even an unused one (repeatable; needs --region or a default region)",
+    )
+    fix.add_argument(
+        "--from-findings",
+        metavar="FILE",
+        help="fix the FAIL findings of a Prowler OCSF JSON file (prowler ... -M json-ocsf); muted findings are skipped",
+    )
+    fix.add_argument(
+        "--log-destination-type",
+        choices=("cloud-watch-logs", "s3"),
+        help="as aws ec2 create-flow-logs --log-destination-type (required; Firehose is not offered)",
+    )
+    fix.add_argument(
+        "--log-group-name",
+        metavar="NAME",
+        help="as --log-group-name of create-flow-logs: the log group, with cloud-watch-logs",
+    )
+    fix.add_argument(
+        "--deliver-logs-permission-arn",
+        metavar="ARN",
+        help="as --deliver-logs-permission-arn of create-flow-logs: the IAM role that vpc-flow-logs.amazonaws.com assumes to write to the log group",
+    )
+    fix.add_argument(
+        "--log-destination",
+        metavar="BUCKET_ARN",
+        help="as --log-destination of create-flow-logs: arn:aws:s3:::BUCKET[/PREFIX], with s3",
+    )
+    fix.add_argument(
+        "--traffic-type",
+        choices=("ALL", "REJECT", "ACCEPT"),
+        default="ALL",
+        help="as --traffic-type of create-flow-logs (default: ALL); must satisfy the check's policy",
+    )
+    fix.add_argument(
+        "--max-aggregation-interval",
+        type=int,
+        choices=(60, 600),
+        help="as --max-aggregation-interval of create-flow-logs, in seconds (default: AWS's, 600)",
+    )
+    fix.add_argument(
+        "--log-format",
+        metavar="FMT",
+        help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format)",
+    )
+    fix.add_argument(
+        "--create-log-group",
+        action="store_true",
+        help="create the log group in each region where it is missing (tagged with the run id; the backout keeps it)",
+    )
+    fix.add_argument(
+        "--retention-in-days",
+        type=int,
+        metavar="N",
+        help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: records never expire)",
+    )
+    fix.add_argument(
+        "--config-file",
+        metavar="FILE",
+        help="Prowler config file whose vpc_flow_logs_required_traffic_type the fix must satisfy (default: REJECT)",
+    )
+    fix.add_argument(
+        "--wait",
+        type=int,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help=f"how long to wait for the new flow logs to be ACTIVE (default: {DEFAULT_WAIT}; 0: do not wait)",
+    )
+    fix.add_argument(
+        "--dry-run", action="store_true", help="show the plan; read only, change nothing"
+    )
+    fix.add_argument("--yes", action="store_true", help="do not ask before creating")
+    add_profile(fix)
+    add_state_and_output(fix)
+    fix.set_defaults(func=_fix)

@@ -1,0 +1,122 @@
+"""What ``fix``, ``backout`` and ``runs`` print for people (``--output json`` prints the models)."""
+
+from __future__ import annotations
+
+from prowler_vpc_flow_logs.remediation.models import (
+    OUTCOME_UNKNOWN,
+    BackoutResult,
+    FixResult,
+    Plan,
+    RunSummary,
+)
+from prowler_vpc_flow_logs.remediation.plan import UNUSED
+
+
+def _short(reason: str) -> str:
+    return "compliant (PASS)" if reason.startswith("compliant:") else reason
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"Plan for account {plan.account}, regions {', '.join(plan.regions) or '-'}:"]
+    if plan.fixes:
+        lines.append(
+            f"  create a VPC flow log ({plan.settings.describe()}) for {len(plan.fixes)} VPC(s):"
+        )
+        lines += [f"    {f.region}  {f.label}: {f.reason}" for f in plan.fixes]
+    else:
+        lines.append("  nothing to fix")
+    retention = plan.settings.retention_in_days
+    kept = (
+        f"records kept {retention} days"
+        if retention
+        else "records never expire; --retention-in-days N sets it"
+    )
+    for region in plan.log_groups_to_create:
+        lines.append(f"  create log group '{plan.settings.log_group_name}' in {region} ({kept})")
+    unused = [s for s in plan.skipped if s.reason.startswith(UNUSED)]
+    listed = [s for s in plan.skipped if not s.reason.startswith(UNUSED)]
+    if listed:
+        lines.append(f"  skip {len(listed)} VPC(s):")
+        lines += [f"    {s.region}  {s.vpc_id}: {_short(s.reason)}" for s in listed]
+    if unused:
+        regions = len({s.region for s in unused})
+        lines.append(
+            f"  skip {len(unused)} unused VPC(s) in {regions} region(s) (no network interfaces; the "
+            "check does not report them; name one with --vpc-id to fix it; --output json lists them)"
+        )
+    lines += [f"  warning: {w}" for w in plan.warnings]
+    lines += [f"  CANNOT READ: {u}" for u in plan.unreadable]
+    return "\n".join(lines)
+
+
+def fix_text(result: FixResult) -> str:
+    if result.dry_run:
+        return f"Dry run: nothing was changed ({len(result.planned)} flow log(s) would be created)."
+    if result.run_id is None and result.unreadable:
+        return "Nothing was fixed, and some targets could not be read (see CANNOT READ above)."
+    if result.run_id is None:
+        return "Nothing to fix: every targeted VPC passes or is skipped. No run was recorded."
+    lines = [f"Run {result.run_id} (account {result.account})"]
+    lines += [f"  created {c.flow_log_id} for {c.vpc_id} in {c.region}" for c in result.created]
+    lines += [f"  log group created: {g}" for g in result.log_groups_created]
+    lines += [f"  FAILED {f.vpc_id} in {f.region}: {f.code}: {f.message}" for f in result.failed]
+    lines += [f"  not ACTIVE: {n}" for n in result.not_active]
+    lines.append(
+        f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped."
+    )
+    if result.created or any(f.code == OUTCOME_UNKNOWN for f in result.failed):
+        lines.append(f"Undo with: vpc-flow-logs backout {result.run_id}")
+    else:
+        lines.append(
+            f"Nothing was created, so there is nothing to undo (recorded as run {result.run_id})."
+        )
+    return "\n".join(lines)
+
+
+def backout_text(result: BackoutResult) -> str:
+    verb = "would delete" if result.dry_run else "deleted"
+    lines = [
+        f"Backout of {result.run_id}{' (dry run: nothing was changed)' if result.dry_run else ''}"
+    ]
+    lines += [f"  {verb} {c.flow_log_id} ({c.vpc_id} in {c.region})" for c in result.deleted]
+    lines += [f"  refused {i}: {why}" for i, why in sorted(result.refused.items())]
+    lines += [f"  already gone: {i} (deleted outside this backout)" for i in result.gone]
+    lines += [
+        f"  kept {i} on {vpc}: not created by this run" for i, vpc in sorted(result.others.items())
+    ]
+    lines += [
+        f"  kept log group {g} (created by the run; it may hold flow log records)"
+        for g in result.kept_log_groups
+    ]
+    lines += [
+        f"  found by the run tag (not in the ledger; a create whose answer was lost): {i}"
+        for i in result.found_by_tag
+    ]
+    lines += [
+        f"  COULD NOT SEARCH {region} for flow logs tagged with the run ({why}); run the backout again"
+        for region, why in sorted(result.unsearched.items())
+    ]
+    lines.append(
+        f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone."
+    )
+    return "\n".join(lines)
+
+
+def runs_text(runs: list[RunSummary]) -> str:
+    if not runs:
+        return "No runs recorded."
+    lines = []
+    for r in runs:
+        if r.error:
+            lines.append(f"{r.run_id}  UNREADABLE: {r.error}")
+            continue
+        notes = "".join([
+            f"  {r.unknown_outcomes} create(s) with a lost answer (backout finds them by tag)" if r.unknown_outcomes else "",
+            "  (last record torn by a crash)" if r.torn else "",
+        ])  # fmt: skip
+        lines.append(
+            f"{r.run_id}  {r.time}  account {r.account}  regions {','.join(r.regions) or '-'}  "
+            f"created {r.created}  failed {r.failed}  {'finished' if r.finished else 'INCOMPLETE'}  "
+            f"backed out: {r.backed_out}  ({r.source}){notes}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,350 @@
+"""Everything the plug-in relies on inside Prowler, in one place, each reliance named.
+
+Prowler is imported inside the functions, so ``vpc-flow-logs status`` still runs (and says so)
+where Prowler is missing or broken.
+
+- CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
+  check with a built-in's id is ignored), so ``vpc-flow-logs install`` copies our check files
+  there (activation.py).
+- CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` whose status, text and
+  resource fields the check sets (``reports``).
+- METADATA: Prowler's ``CheckMetadata`` model must accept our metadata JSON, or every scan that
+  loads it breaks (``validate_metadata``).
+- FINDING_COMPLIANCE: a finding's ``compliance`` comes from
+  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time;
+  ``keep_cis_mappings_in_findings`` wraps it.
+- ASFF_FIRST_20: the ASFF writer (``ASFF.format_compliance``) keeps the first 20 compliance keys;
+  ``asff_keeps_front_keys`` probes it.
+- CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
+  run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
+- PROVIDER: ``AwsProvider(profile=, regions=, config_content=, scan_unused_services=,
+  resource_arn=)`` and Prowler's botocore session config (``build_provider``,
+  ``retrying_session``); constructing an AwsProvider makes it Prowler's global provider, so the
+  remediation builds one only outside a scan.
+- CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
+- ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
+- FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``, chosen by its
+  parameter names (checks/vpc_flow_logs_enabled/vpc_flow_logs_enabled_fixer.py).
+- COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
+  ``prowler.compliance.universal`` entry points (pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.errors import UserError
+
+CHECK_FOLDER = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
+
+
+def hook_into_prowler(check_file: str) -> None:
+    """What the check module switches on in Prowler (see FINDING_COMPLIANCE and CUSTOM_FOLDER_CLEANUP)."""
+    keep_cis_mappings_in_findings()
+    keep_check_after_custom_folder_run(check_file)
+
+
+def _logger():
+    from prowler.lib.logger import logger
+
+    return logger
+
+
+# -- CHECK_REPORTS ---------------------------------------------------------------------------
+def reports(check, service) -> list:
+    """One Prowler report per verdict of the service's scan (a VPC, or a region not read)."""
+    from prowler.lib.check.models import Check_Report_AWS
+
+    from prowler_vpc_flow_logs.verdicts import verdicts
+
+    found = []
+    metadata = check.metadata()  # serialised once, not once per VPC
+    for region, vpc, verdict in verdicts(service):
+        report = Check_Report_AWS(metadata=metadata, resource=vpc or {})
+        if vpc is None:  # a region whose VPCs could not be listed
+            report.resource_id = "unknown"
+            report.resource_arn = service.get_unknown_arn(resource_type="vpc", region=region)
+            report.region = region
+        report.status = verdict.status
+        report.status_extended = verdict.status_extended
+        report.resource_details = "Flow logs considered: " + (
+            ", ".join(verdict.considered_flow_log_ids) or "none"
+        )
+        found.append(report)
+    return found
+
+
+# -- METADATA --------------------------------------------------------------------------------
+def validate_metadata(path: Path) -> None:
+    """Parse our metadata with Prowler's own model; a UserError names what it rejects."""
+    from prowler.lib.check.models import CheckMetadata
+
+    try:
+        CheckMetadata.parse_file(path)
+    except Exception as error:
+        raise UserError(
+            f"our check metadata does not load in this Prowler ({error}); nothing changed", 1
+        ) from error
+
+
+# -- FINDING_COMPLIANCE and ASFF_FIRST_20 ----------------------------------------------------
+OUR_STANDARD = "CIS-Controls-7.1"
+CIS_CONTROLS_PREFIX = "CIS-Controls-"
+_CIS_AWS = re.compile(r"^CIS-(\d+(?:\.\d+)*)$")
+_ORIGINAL = "_prowler_vpc_flow_logs_original"
+_WARNING = (
+    "prowler-vpc-flow-logs: {what}; CIS Controls may be missing from Security Hub (ASFF) "
+    "findings of vpc_flow_logs_enabled"
+)
+
+Compliance = dict[str, list[str]]
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text))
+
+
+@functools.lru_cache(maxsize=64)
+def _front_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The key order ``prioritised`` gives; every finding of a check has the same keys."""
+    controls = sorted((k for k in keys if k.startswith(CIS_CONTROLS_PREFIX)), key=_version)
+    benchmarks = sorted(
+        (k for k in keys if _CIS_AWS.match(k)), key=lambda k: _version(k[4:]), reverse=True
+    )
+    front = controls + benchmarks
+    return tuple(front) + tuple(key for key in keys if key not in front)
+
+
+def prioritised(
+    compliance: Mapping[str, list[str]], extra: Mapping[str, list[str]] | None = None
+) -> Compliance:
+    """``compliance`` plus ``extra`` (new keys only), with CIS Controls (oldest version first)
+    and the CIS AWS Foundations Benchmark versions (newest first) in front; all other keys
+    keep their order. Security Hub keeps 20 standards, and Prowler loads ours last."""
+    merged: Compliance = {key: list(ids) for key, ids in compliance.items()}
+    for key, ids in (extra or {}).items():
+        merged.setdefault(key, list(ids))
+    return {key: merged[key] for key in _front_order(tuple(merged))}
+
+
+@functools.lru_cache(maxsize=1)
+def prowler_cis_controls_mappings() -> Compliance:
+    """``{"CIS-Controls-8.1": ["8.2", "13.6"]}``: the requirements of Prowler's universal
+    ``cis_controls_*.json`` files that list our check for AWS ({} when there are none). Prowler
+    keeps these out of a finding's ``compliance``; we add them."""
+    found: Compliance = {}
+    try:
+        root = resources.files("prowler.compliance")
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if not (entry.name.startswith("cis_controls_") and entry.name.endswith(".json")):
+                continue
+            data = json.loads(entry.read_text(encoding="utf-8"))
+            ids = [
+                str(req["id"])
+                for req in data.get("requirements", [])
+                if CHECK_ID in (req.get("checks") or {}).get("aws", [])
+            ]
+            if ids and data.get("framework") and data.get("version"):
+                found[f"{data['framework']}-{data['version']}"] = ids
+    except Exception as error:  # a missing or reshaped file only costs the v8 entry
+        _logger().warning(
+            _WARNING.format(what=f"could not read Prowler's CIS Controls files ({error!r})")
+        )
+    return found
+
+
+def asff_keeps_front_keys() -> bool:
+    """Probe Prowler's ASFF writer: does it still keep the FIRST keys of a finding's compliance?"""
+    try:
+        from prowler.lib.outputs.asff.asff import ASFF
+
+        sample = {OUR_STANDARD: ["6.2", "12.5"]} | {f"Probe-{n}": [str(n)] for n in range(30)}
+        standards, requirements = ASFF.format_compliance(sample)
+        return standards[0] == {"StandardsId": OUR_STANDARD} and requirements[0] == (
+            f"{OUR_STANDARD} 6.2 12.5"
+        )
+    except Exception:
+        return False
+
+
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    warned: list[str] = []
+
+    @functools.wraps(original)
+    def get_check_compliance(*args: Any, **kwargs: Any) -> Any:
+        compliance = original(*args, **kwargs)
+        try:
+            report = args[0] if args else kwargs.get("finding")
+            if report.check_metadata.CheckID != CHECK_ID or not isinstance(compliance, dict):
+                return compliance
+            if OUR_STANDARD not in compliance and not warned:
+                warned.append(OUR_STANDARD)
+                _logger().warning(
+                    _WARNING.format(
+                        what=f"the {OUR_STANDARD} framework is not loaded (is the plug-in installed with pip?)"
+                    )
+                )
+            return prioritised(compliance, prowler_cis_controls_mappings())
+        except Exception as error:  # never lose a finding over ordering
+            _logger().warning(_WARNING.format(what=f"ordering failed ({error!r})"))
+            return compliance
+
+    setattr(get_check_compliance, _ORIGINAL, original)
+    return get_check_compliance
+
+
+def keep_cis_mappings_in_findings() -> bool:
+    """Wrap Prowler's ``get_check_compliance`` (idempotent); findings of other checks get
+    Prowler's result object untouched. False, with a logged warning, when this Prowler does not
+    build findings that way (nothing is changed then)."""
+    try:
+        from prowler.lib.outputs import finding as finding_module
+
+        current = finding_module.get_check_compliance
+        if getattr(current, _ORIGINAL, None) is not None:
+            return True
+        if not callable(current):
+            raise TypeError("get_check_compliance is not callable")
+        if not asff_keeps_front_keys():
+            _logger().warning(
+                _WARNING.format(
+                    what="Prowler's ASFF writer no longer keeps the first compliance keys"
+                )
+            )
+        finding_module.get_check_compliance = _wrap(current)
+        return True
+    except Exception as error:
+        _logger().warning(
+            _WARNING.format(what=f"Prowler's internals differ ({error!r}); nothing was changed")
+        )
+        return False
+
+
+def restore_get_check_compliance() -> None:
+    """Undo ``keep_cis_mappings_in_findings`` (for tests)."""
+    from prowler.lib.outputs import finding as finding_module
+
+    original = getattr(finding_module.get_check_compliance, _ORIGINAL, None)
+    if original is not None:
+        finding_module.get_check_compliance = original
+
+
+# -- CUSTOM_FOLDER_CLEANUP -------------------------------------------------------------------
+def keep_check_after_custom_folder_run(check_file: str) -> None:
+    """When the check runs from Prowler's tree, put the folder back if ``-x`` cleanup removes it."""
+    check_dir = Path(check_file).resolve().parent
+    if check_dir.as_posix().endswith(CHECK_FOLDER):
+        atexit.register(_restore_after_custom_folder_run, check_dir)
+
+
+def _restore_after_custom_folder_run(check_dir: Path) -> None:
+    from prowler_vpc_flow_logs.activation import restore_after_custom_folder_run
+
+    restore_after_custom_folder_run(check_dir)
+
+
+# -- PROVIDER --------------------------------------------------------------------------------
+def retrying_session(profile: str | None = None):
+    """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+    from prowler.providers.aws.config import get_default_session_config
+
+    try:
+        session = boto3.session.Session(profile_name=profile)
+    except BotoCoreError as error:
+        raise UserError(f"cannot use profile '{profile}': {error}") from error
+    session._session.set_default_client_config(get_default_session_config())
+    return session
+
+
+def build_provider(
+    regions: Iterable[str],
+    profile: str | None = None,
+    audit_config: dict | None = None,
+    scan_unused_services: bool = False,
+    resource_arn: list[str] | None = None,
+):
+    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from prowler.exceptions.exceptions import ProwlerException
+    from prowler.providers.aws.aws_provider import AwsProvider
+    from prowler.providers.common.models import Audit_Metadata
+
+    from prowler_vpc_flow_logs.aws_errors import error_message
+
+    retrying_session(profile)  # an unknown profile is one line, as for the backout
+    root = logging.getLogger()  # Prowler logs to the root logger
+    level = root.level
+    root.setLevel(logging.CRITICAL)
+    try:
+        provider = AwsProvider(
+            profile=profile,
+            regions=set(regions),
+            config_content=audit_config or {},
+            scan_unused_services=scan_unused_services,
+            resource_arn=resource_arn or [],
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error
+    except ProwlerException as error:
+        original = getattr(error, "original_exception", None)
+        raise UserError(f"cannot use the AWS credentials: {original or error}") from error
+    except SystemExit as error:  # Prowler exits on credential problems
+        raise UserError("cannot use the AWS credentials (see the message above)") from error
+    finally:
+        root.setLevel(level)
+    provider.audit_metadata = Audit_Metadata(
+        services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0
+    )
+    return provider
+
+
+# -- CONFIG_FILE -----------------------------------------------------------------------------
+def load_config_file(path: str) -> dict:
+    """The ``aws`` section of a Prowler config file, as Prowler reads it; UserError when the file
+    is missing or not YAML (Prowler would log that and use an empty config)."""
+    import yaml
+    from prowler.config.config import load_and_validate_config_file
+
+    if not Path(path).is_file():
+        raise UserError(f"--config-file {path} does not exist")
+    try:
+        yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        first = str(error).splitlines()[0]
+        raise UserError(f"--config-file {path} is not a YAML file: {first}") from error
+    return load_and_validate_config_file("aws", path)
+
+
+# -- ARN -------------------------------------------------------------------------------------
+def parse_arn(arn: str):
+    """Prowler's ARN model for ``arn`` (partition, service, region, account_id, resource_type),
+    or None when it is not an ARN. Its ``resource`` is cut at the first "/" or ":", which
+    mangles a log group named "/vpc/flows" or an S3 prefix: names come from ``arn_resource``."""
+    from prowler.providers.aws.lib.arn.models import ARN
+
+    try:
+        return ARN(arn)
+    except Exception:
+        return None
+
+
+def arn_resource(arn: str) -> str:
+    """Everything after an ARN's fifth colon: "log-group:/vpc/flows:*", "bucket/prefix", ..."""
+    parts = arn.split(":", 5)
+    return parts[5] if len(parts) == 6 else ""
+
+
+def bucket_name(arn: str) -> str:
+    """The bucket of ``arn:PARTITION:s3:::BUCKET[/PREFIX]`` ("" when there is none)."""
+    return arn_resource(arn).split("/", 1)[0]

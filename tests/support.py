@@ -1,0 +1,151 @@
+"""Helpers the tests share (fixtures are in conftest.py): AWS clients of the mocked account, the
+delivery role, snapshots of what a write would change, verdicts, and the CLI's JSON output."""
+
+from __future__ import annotations
+
+import copy
+import json
+from unittest import mock
+
+import boto3
+import botocore.client
+from botocore.exceptions import ClientError
+
+from devtools.estate import REGION_A, REGION_B, ROLE_ARN, trust_policy
+from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.prowler_integration import build_provider
+
+DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+REGIONS = (REGION_A, REGION_B)
+FIX_GROUP = "/vpc/fix"
+CWL = [
+    "--log-destination-type", "cloud-watch-logs", "--log-group-name", FIX_GROUP,
+    "--deliver-logs-permission-arn", ROLE_ARN, "--create-log-group", "--retention-in-days", "30",
+]  # fmt: skip
+BOTH = ["--region", REGION_A, "--region", REGION_B]
+# The CIS keys our findings carry first, in this order (Security Hub keeps 20 standards).
+CIS_FIRST = [
+    "CIS-Controls-7.1",
+    "CIS-Controls-8.1",
+    "CIS-7.0",
+    "CIS-6.0",
+    "CIS-5.0",
+    "CIS-4.0.1",
+    "CIS-3.0",
+    "CIS-2.0",
+    "CIS-1.5",
+    "CIS-1.4",
+]
+
+
+def client(service: str, region: str = REGION_A, **kwargs):
+    """A boto3 client of the mocked account (mock_aws is active in the test)."""
+    return boto3.client(service, region_name=region, **kwargs)
+
+
+def aws_provider(
+    regions: set[str],
+    scan_unused_services: bool = False,
+    audit_config: dict | None = None,
+    resource_arn: list[str] | None = None,
+):
+    """Prowler's AwsProvider as the CLI and the fix build it (in-process)."""
+    return build_provider(
+        regions,
+        audit_config=audit_config,
+        scan_unused_services=scan_unused_services,
+        resource_arn=resource_arn,
+    )
+
+
+def failing_call(operation: str, region: str | None = None, code: str = "AccessDenied"):
+    """Patch botocore so that one operation (optionally in one region) fails like AWS would."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, operation_name, params):
+        if operation_name == operation and region in (None, self.meta.region_name):
+            raise ClientError(
+                {"Error": {"Code": code, "Message": "denied by test"}}, operation_name
+            )
+        return original(self, operation_name, params)
+
+    return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)
+
+
+# moto quirk: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
+# authorizes HeadBucket with s3:ListBucket). Tests under moto's IAM enforcement grant (or deny)
+# the two together; the shipped policies hold only the real action.
+MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket"}
+
+
+def for_moto(policy: dict) -> dict:
+    """The policy with moto's alias added next to each real action it stands for."""
+    policy = copy.deepcopy(policy)
+    for statement in policy["Statement"]:
+        listed = (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+        statement["Action"] = listed + [MOTO_ALIASES[a] for a in listed if a in MOTO_ALIASES]
+    return policy
+
+
+def keyed_verdicts(service) -> dict:
+    """A scan's verdicts by VPC id, or by region for a region that could not be listed."""
+    from prowler_vpc_flow_logs.verdicts import verdicts
+
+    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}
+
+
+def statuses(regions=REGIONS, audit_config: dict | None = None) -> dict[str, str]:
+    """VPC id -> the check's verdict, from a fresh in-process scan."""
+    from prowler_vpc_flow_logs.service import FlowLogs
+
+    service = FlowLogs(aws_provider(set(regions), audit_config=audit_config))
+    return {
+        vpc_id: v.status
+        for vpc_id, v in keyed_verdicts(service).items()
+        if vpc_id.startswith("vpc-")
+    }
+
+
+def create_role(name: str = "flow-logs-delivery", trust: dict | None = None) -> str:
+    document = json.dumps(trust or trust_policy())
+    return client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=document)["Role"][
+        "Arn"
+    ]
+
+
+def snapshot() -> dict:
+    """Every flow log (id, resource, tags) and log group in both regions: what a write would change."""
+    state = {}
+    for region in REGIONS:
+        logs = client("ec2", region).describe_flow_logs()["FlowLogs"]
+        state[region] = {
+            "flow_logs": sorted(
+                (fl["FlowLogId"], fl["ResourceId"], json.dumps(fl.get("Tags", []), sort_keys=True))
+                for fl in logs
+            ),
+            "log_groups": sorted(
+                g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]
+            ),
+        }
+    return state
+
+
+def flow_log_ids() -> set[str]:
+    return {
+        fl["FlowLogId"] for r in REGIONS for fl in client("ec2", r).describe_flow_logs()["FlowLogs"]
+    }
+
+
+def fix_json(capsys, *args: str) -> tuple[int, dict, str]:
+    """Run `vpc-flow-logs fix ARGS --yes --output json`: (exit code, its result, what it said on stderr)."""
+    code = main(["fix", *args, "--yes", "--output", "json"])
+    out, err = capsys.readouterr()
+    return code, json.loads(out) if out.strip() else {}, err
