@@ -1,8 +1,11 @@
-"""Back out a run: delete only the flow logs it created that still carry its run-id tag."""
+"""Back out a run: delete only the flow logs it created that still carry its run-id tag, in
+every account of the run (each reached as the fix reached it), accounts in parallel."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,20 +15,24 @@ from prowler_vpc_flow_logs.aws_errors import error_message
 from prowler_vpc_flow_logs.clients import ClientFor
 from prowler_vpc_flow_logs.errors import FAILED, UserError
 
+from .accounts import Unreachable
+from .batches import FILTER_VALUES
 from .ledger import (
     BackedOut,
     FlowLogCreated,
     Ledger,
     LogGroupCreated,
+    RunStarted,
+    account_of,
     check_run_id,
     ledger_path,
     now,
-    search_regions,
+    search_places,
 )
-from .models import TAG_KEY, BackoutResult, Created
+from .models import TAG_KEY, BackoutResult, Created, place
 
-BATCH = 1000
-FILTER_VALUES = 200  # values per DescribeFlowLogs filter
+BATCH = 1000  # flow log ids per DescribeFlowLogs / DeleteFlowLogs call
+AccountClients = Callable[[str], ClientFor]  # account -> its clients (raises Unreachable)
 
 
 def _tagged(client, run_id: str) -> list[dict]:
@@ -50,19 +57,18 @@ class Candidates:
     """What a backout may delete: the ledger's flow logs plus every flow log carrying the run tag."""
 
     ledger: Ledger | None
+    started: RunStarted | None = None
     found: dict[str, Created] = field(default_factory=dict)  # flow log id -> where it was made
-    log_groups: list[str] = field(default_factory=list)  # "region:name" the run created
-    searched: list[str] = field(default_factory=list)  # regions searched by tag
-    unsearched: dict[str, str] = field(default_factory=dict)  # region -> why not
-    found_by_tag: list[str] = field(default_factory=list)  # tagged, but not in the ledger
+    log_groups: list[str] = field(default_factory=list)  # log groups the run created
+    places: list[str] = field(default_factory=list)  # "ACCOUNT:REGION" to search by tag
 
 
 def candidates(
-    run_id: str, client_for: ClientFor, base: Path | None, from_tags: bool, regions: list[str]
+    run_id: str, base: Path | None, from_tags: bool, regions: list[str], accounts: list[str]
 ) -> Candidates:
-    """The ledger's flow logs, then a search by the run tag in every region the run asked to
-    create in (a create whose answer was lost is recorded only by its request and its tag).
-    With ``from_tags`` the ledger may be lost or corrupt, and ``regions`` are searched too."""
+    """The ledger's flow logs, and the places to search by the run tag: every place the run asked
+    to create in (a create whose answer was lost is recorded only by its request and its tag).
+    With ``from_tags`` the ledger may be lost or corrupt, and ``regions`` of ``accounts`` are searched."""
     check_run_id(run_id)
     events = []
     if from_tags:
@@ -79,31 +85,22 @@ def candidates(
         ledger = Ledger.open(run_id, base)
         events = ledger.events()
     found = Candidates(ledger)
-    for event in events:
-        if isinstance(event, FlowLogCreated):
-            found.found[event.flow_log_id] = Created(
-                flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region
-            )
-        elif isinstance(event, LogGroupCreated):
-            found.log_groups.append(f"{event.region}:{event.log_group_name}")
-    search = sorted(set(regions) | set(search_regions(events) if events else []))
-    for region in search:
-        try:
-            tagged = _tagged(client_for("ec2", region), run_id)
-        except (ClientError, BotoCoreError) as error:
-            if from_tags:
-                raise UserError(
-                    f"cannot search flow logs by tag in {region}: {error_message(error)}", FAILED
-                ) from error
-            found.unsearched[region] = error_message(error)
-            continue
-        found.searched.append(region)
-        for fl in tagged:
-            if fl["FlowLogId"] not in found.found:
-                found.found[fl["FlowLogId"]] = Created(
-                    flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region
+    places = set(search_places(events)) if events else set()
+    if events:
+        found.started = started = events[0]
+        accounts = accounts or started.all_accounts()
+        for event in events:
+            if isinstance(event, FlowLogCreated):
+                account = account_of(event, started)
+                found.found[event.flow_log_id] = Created(
+                    flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region, account=account
+                )  # fmt: skip
+            elif isinstance(event, LogGroupCreated):
+                found.log_groups.append(
+                    f"{place(account_of(event, started), event.region)}:{event.log_group_name}"
                 )
-                found.found_by_tag.append(fl["FlowLogId"])
+    places |= {place(account, region) for account in accounts for region in regions}
+    found.places = sorted(places)
     return found
 
 
@@ -144,85 +141,148 @@ def _delete(client, ids: list[str]) -> dict[str, str]:
     return refused
 
 
+class _Account:
+    """One account's part of a backout: what may be deleted there, and then deleting it."""
+
+    def __init__(
+        self, run_id: str, account: str, client_for: ClientFor, result: BackoutResult, lock
+    ) -> None:
+        self.run_id, self.account, self.client_for = run_id, account, client_for
+        self.result, self.lock = result, lock
+        self.deletable: dict[str, list[Created]] = {}
+
+    def search(self, regions: list[str], found: Candidates, fatal: bool) -> None:
+        """Add the run-tagged flow logs of these regions; a failed search is said, or (``fatal``,
+        with --from-tags, where the tags are the record) an error."""
+        for region in regions:
+            where = place(self.account, region)
+            try:
+                tagged = _tagged(self.client_for("ec2", region), self.run_id)
+            except (ClientError, BotoCoreError) as error:
+                if fatal:
+                    raise UserError(
+                        f"cannot search flow logs by tag in {region}: {error_message(error)}",
+                        FAILED,
+                    ) from error
+                with self.lock:
+                    self.result.unsearched[where] = error_message(error)
+                continue
+            with self.lock:
+                self.result.searched.append(where)
+                for fl in tagged:
+                    if fl["FlowLogId"] not in found.found:
+                        found.found[fl["FlowLogId"]] = Created(
+                            flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region,
+                            account=self.account,
+                        )  # fmt: skip
+                        self.result.found_by_tag.append(fl["FlowLogId"])
+
+    def judge(self, items: list[Created]) -> None:
+        """Which of the run's flow logs here may be deleted (still tagged, still on the recorded VPC)."""
+        by_region: dict[str, list[Created]] = {}
+        for created in items:
+            by_region.setdefault(created.region, []).append(created)
+        for region, mine in sorted(by_region.items()):
+            client = self.client_for("ec2", region)
+            try:
+                current = _describe(client, [c.flow_log_id for c in mine])
+                others = _others(client, mine)
+            except (ClientError, BotoCoreError) as error:
+                raise UserError(
+                    f"cannot read flow logs in {region} of {self.account}: {error_message(error)}",
+                    FAILED,
+                ) from error
+            with self.lock:
+                self.result.others.update(others)
+                for created in mine:
+                    self._judge_one(region, created, current.get(created.flow_log_id))
+
+    def _judge_one(self, region: str, created: Created, raw: dict | None) -> None:
+        if raw is None:
+            self.result.gone.append(created.flow_log_id)
+            return
+        tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
+        if tags.get(TAG_KEY) != self.run_id:
+            seen = tags.get(TAG_KEY)
+            self.result.refused[created.flow_log_id] = (
+                f"its tag {TAG_KEY} is {'missing' if seen is None else repr(seen)}, not {self.run_id}: "
+                "it is kept, as this run cannot prove it created it"
+            )
+        elif raw.get("ResourceId") != created.vpc_id and created.vpc_id:
+            self.result.refused[created.flow_log_id] = (
+                f"it is attached to {raw.get('ResourceId')}, not to {created.vpc_id} as recorded: kept"
+            )
+        else:
+            self.deletable.setdefault(region, []).append(created)
+
+    def delete(self) -> None:
+        for region, items in sorted(self.deletable.items()):
+            refused = _delete(self.client_for("ec2", region), [c.flow_log_id for c in items])
+            with self.lock:
+                self.result.refused.update(refused)
+                self.result.deleted.extend(c for c in items if c.flow_log_id not in refused)
+
+
 def backout(
     run_id: str,
-    client_for: ClientFor,
+    clients_of: AccountClients,
     base: Path | None = None,
     from_tags: bool = False,
     regions: list[str] | None = None,
     dry_run: bool = False,
     confirm: Callable[[BackoutResult], bool] | None = None,
+    accounts: list[str] | None = None,
+    max_workers: int = 8,
 ) -> BackoutResult:
-    """Delete the run's flow logs that still carry its tag; the rest are refused with a reason."""
-    found = candidates(run_id, client_for, base, from_tags, list(regions or []))
-    ledger = found.ledger
-    result = BackoutResult(
-        run_id=run_id,
-        dry_run=dry_run,
-        kept_log_groups=found.log_groups,
-        searched=found.searched,
-        unsearched=found.unsearched,
-        found_by_tag=found.found_by_tag,
-    )
-    by_region: dict[str, list[Created]] = {}
+    """Delete the run's flow logs that still carry its tag; the rest are refused with a reason.
+    An account that cannot be reached is named in ``account_errors``; the others are backed out."""
+    found = candidates(run_id, base, from_tags, list(regions or []), list(accounts or []))
+    result = BackoutResult(run_id=run_id, dry_run=dry_run, kept_log_groups=found.log_groups)
+    lock = threading.Lock()
+    places: dict[str, list[str]] = {}
+    for where in found.places:
+        account, region = where.split(":", 1)
+        places.setdefault(account, []).append(region)
     for created in found.found.values():
-        by_region.setdefault(created.region, []).append(created)
-    deletable: dict[str, list[Created]] = {}
-    for region, items in sorted(by_region.items()):
-        client = client_for("ec2", region)
+        places.setdefault(created.account, [])
+    parts: dict[str, _Account] = {}
+
+    def gather(account: str) -> None:
         try:
-            current = _describe(client, [c.flow_log_id for c in items])
-            result.others.update(_others(client, items))
-        except (ClientError, BotoCoreError) as error:
-            raise UserError(
-                f"cannot read flow logs in {region}: {error_message(error)}", FAILED
-            ) from error
-        for created in items:
-            raw = current.get(created.flow_log_id)
-            if raw is None:
-                result.gone.append(created.flow_log_id)
-                continue
-            tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
-            if tags.get(TAG_KEY) != run_id:
-                seen = tags.get(TAG_KEY)
-                result.refused[created.flow_log_id] = (
-                    f"its tag {TAG_KEY} is {'missing' if seen is None else repr(seen)}, not {run_id}: "
-                    "it is kept, as this run cannot prove it created it"
-                )
-            elif raw.get("ResourceId") != created.vpc_id and created.vpc_id:
-                result.refused[created.flow_log_id] = (
-                    f"it is attached to {raw.get('ResourceId')}, not to {created.vpc_id} as recorded: kept"
-                )
-            else:
-                deletable.setdefault(region, []).append(created)
+            part = _Account(run_id, account, clients_of(account), result, lock)
+        except Unreachable as error:
+            with lock:
+                result.account_errors[account] = str(error)
+            return
+        part.search(places[account], found, fatal=from_tags)
+        with lock:
+            mine = [c for c in found.found.values() if c.account == account]
+        part.judge(mine)
+        parts[account] = part
+
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        list(pool.map(gather, sorted(places)))
+    deletable = [c for part in parts.values() for items in part.deletable.values() for c in items]
     if dry_run:
-        result.deleted = [c for items in deletable.values() for c in items]
+        result.deleted = deletable
         return result
     if deletable and confirm and not confirm(_preview(result, deletable)):
         raise UserError(
             "backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED
         )
-    for region, items in sorted(deletable.items()):
-        refused = _delete(client_for("ec2", region), [c.flow_log_id for c in items])
-        result.refused.update(refused)
-        result.deleted.extend(c for c in items if c.flow_log_id not in refused)
-    if ledger is not None:
-        ledger.append(
-            BackedOut(
-                time=now(),
-                deleted=[c.flow_log_id for c in result.deleted],
-                refused=result.refused,
-                gone=result.gone,
-                from_tags=from_tags,
-                searched=result.searched,
-                unsearched=result.unsearched,
-            )
-        )
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        list(pool.map(lambda part: part.delete(), parts.values()))
+    if found.ledger is not None:
+        found.ledger.append(BackedOut(
+            time=now(), deleted=[c.flow_log_id for c in result.deleted], refused=result.refused,
+            gone=result.gone, from_tags=from_tags, searched=sorted(result.searched),
+            unsearched=result.unsearched, account_errors=result.account_errors,
+        ))  # fmt: skip
     return result
 
 
-def _preview(result: BackoutResult, deletable: dict[str, list[Created]]) -> BackoutResult:
+def _preview(result: BackoutResult, deletable: list[Created]) -> BackoutResult:
     preview = result.model_copy(deep=True)
     preview.dry_run = True
-    preview.deleted = [c for items in deletable.values() for c in items]
+    preview.deleted = deletable
     return preview

@@ -1,84 +1,208 @@
-"""The fix end to end: targets -> scan -> plan -> validate (no writes), then apply and record."""
+"""The fix end to end, across accounts: scan -> plan -> validate (no writes) in every account in
+parallel, then one recorded run that applies the plans place by place (account and region) in
+parallel, batch by batch."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prowler_vpc_flow_logs.aws_errors import error_message
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.errors import FAILED, RunInterrupted, UserError
 from prowler_vpc_flow_logs.policy import Policy
-from prowler_vpc_flow_logs.prowler_integration import build_provider, retrying_session
 
-from .apply import Progress, apply, start_run
-from .models import FixResult, FixSettings, Plan
+from .accounts import Reach, Unreachable
+from .apply import apply_region, merge, start_run
+from .batches import BATCH_SIZE, Outcome
+from .ledger import RunFinished, now
+from .models import FixPlan, FixResult, FixSettings, Plan, RoleSettings
 from .plan import make_plan
 from .targets import Targets, check_regions
 from .validate import check_prerequisites
 from .waiter import DEFAULT_WAIT
 
+MAX_WORKERS = 8  # accounts (and places) worked on at once
 
-def scan(targets: Targets, profile: str | None = None, audit_config: dict | None = None):
-    """The check's own service, collected for the target regions (Prowler's AwsProvider)."""
-    from prowler_vpc_flow_logs.service import FlowLogs
 
+class Progress(Protocol):
+    """What a run reports while it works (the CLI shows it on stderr)."""
+
+    def batch(self, account: str, region: str, outcome: Outcome) -> None: ...
+
+    def place_done(self, account: str, region: str) -> None: ...
+
+
+@dataclass
+class Scope:
+    """Who the fix covers and how they are reached (the CLI's account flags)."""
+
+    profile: str | None = None
+    role: RoleSettings | None = None
+    organization: bool = False
+    account_ids: list[str] = field(default_factory=list)
+    max_workers: int = MAX_WORKERS
+
+
+@contextmanager
+def _quiet_prowler():
+    """Prowler logs to the root logger while providers are built in threads: keep it quiet once."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _regions(targets: Targets, reach: Reach) -> list[str]:
     regions = check_regions(targets.regions)
     if not regions and targets.vpc_ids:
-        default = retrying_session(profile).region_name
+        default = reach.session.region_name
         if not default:
             raise UserError("--vpc-id needs --region (no default region is configured)")
         regions = [default]
-    return FlowLogs(build_provider(regions, profile, audit_config))
+    return regions
+
+
+def _plan_account(
+    reach: Reach, account: str, targets: Targets, settings: FixSettings, audit_config
+):
+    """Scan one account with the check's own service, plan, and validate the plan (reads only)."""
+    from prowler_vpc_flow_logs.service import FlowLogs
+
+    mine = targets.for_account(account)
+    if mine.source == "findings" and not mine.by_region:  # every finding passes or is muted
+        return make_plan(_NothingToScan(account), mine, settings.for_account(account)), None
+    service = FlowLogs(reach.provider(account, _regions(mine, reach), audit_config))
+    plan = make_plan(service, mine, settings.for_account(account))
+    clients = Clients(service.session)
+    check_prerequisites(plan, clients)
+    return plan, clients
 
 
 class _NothingToScan:
-    """The plan's view when no finding needs a look (all pass, or are muted): scan no region."""
+    """The plan's view of an account where no finding needs a look: scan no region."""
 
-    def __init__(self, account: str | None) -> None:
-        self.audited_account = account or "-"
-        self.policy = Policy(audited_account=self.audited_account)
+    def __init__(self, account: str) -> None:
+        self.audited_account = account
+        self.policy = Policy(audited_account=account)
         self.regions: dict = {}
 
 
 def plan_fix(
     targets: Targets,
     settings: FixSettings,
-    profile: str | None = None,
+    scope: Scope | None = None,
     audit_config: dict | None = None,
-) -> tuple[Plan, Clients | None]:
-    """Scan, plan and validate; no AWS write has happened when this returns."""
-    if targets.source == "findings" and not targets.by_region:
-        return make_plan(_NothingToScan(targets.account), targets, settings), None
-    service = scan(targets, profile, audit_config)
-    plan = make_plan(service, targets, settings)
-    clients = Clients(service.session)
-    check_prerequisites(plan, clients)
-    return plan, clients
+) -> tuple[FixPlan, dict[str, Clients]]:
+    """Plan every account in parallel; no AWS write has happened when this returns.
+
+    An account that cannot be reached is named in ``account_errors`` while the others are
+    planned; input the plans refuse (a missing role or log group, an unknown VPC) is a UserError
+    for the whole run, naming each account."""
+    scope = scope or Scope()
+    reach = Reach(scope.profile, scope.role)
+    accounts = reach.choose(scope.organization, scope.account_ids, targets.accounts)
+    fix_plan, clients, refusals = FixPlan(role=scope.role), {}, {}
+
+    def one(account: str) -> None:
+        try:
+            plan, account_clients = _plan_account(reach, account, targets, settings, audit_config)
+        except Unreachable as error:
+            fix_plan.account_errors[account] = str(error)
+        except (ClientError, BotoCoreError) as error:
+            fix_plan.account_errors[account] = (
+                f"cannot read account {account}: {error_message(error)}"
+            )
+        except UserError as error:
+            refusals[account] = error
+        else:
+            fix_plan.plans.append(plan)
+            if account_clients is not None:
+                clients[account] = account_clients
+
+    with _quiet_prowler(), ThreadPoolExecutor(max_workers=scope.max_workers) as pool:
+        list(pool.map(one, accounts))
+    if refusals:
+        if len(accounts) == 1:
+            raise next(iter(refusals.values()))
+        raise UserError("; ".join(f"account {a}: {e}" for a, e in sorted(refusals.items())))
+    fix_plan.plans.sort(key=lambda plan: plan.account)
+    fix_plan.caller = reach.account
+    return fix_plan, clients
 
 
 def run_fix(
-    plan: Plan,
-    clients: Clients | None,
+    fix_plan: FixPlan,
+    clients: dict[str, Clients],
     state: Path | None = None,
     dry_run: bool = False,
-    confirm: Callable[[Plan], bool] | None = None,
+    confirm: Callable[[FixPlan], bool] | None = None,
     progress: Progress | None = None,
     wait_seconds: int = DEFAULT_WAIT,
+    batch_size: int = BATCH_SIZE,
+    max_workers: int = MAX_WORKERS,
 ) -> FixResult:
-    """Apply a validated plan (unless dry run or nothing to do), recording a run."""
-    if dry_run or not plan.fixes or clients is None:
-        return FixResult(
-            run_id=None, dry_run=dry_run, account=plan.account, regions=plan.regions,
-            planned=plan.fixes, skipped=plan.skipped, warnings=plan.warnings, unreadable=plan.unreadable,
-        )  # fmt: skip
-    if confirm is not None and not confirm(plan):
+    """Apply validated plans (unless dry run or nothing to do) as one recorded run: every place
+    (account and region) in parallel, up to ``max_workers`` at once."""
+    caller = fix_plan.caller or (fix_plan.accounts or ["-"])[0]
+    result = FixResult(
+        run_id=None, dry_run=dry_run, account=caller, accounts=fix_plan.accounts,
+        regions=sorted({r for plan in fix_plan.plans for r in plan.regions}),
+        planned=fix_plan.fixes, skipped=[s for plan in fix_plan.plans for s in plan.skipped],
+        warnings=[w for plan in fix_plan.plans for w in plan.warnings],
+        unreadable=[u for plan in fix_plan.plans for u in plan.unreadable],
+        account_errors=dict(fix_plan.account_errors),
+    )  # fmt: skip
+    if dry_run or not fix_plan.fixes:
+        return result
+    if confirm is not None and not confirm(fix_plan):
         raise UserError(
             "fix not confirmed; nothing was changed (pass --yes to skip the question)", FAILED
         )
-    ledger = start_run(plan, "cli", state)
+    plans = [plan for plan in fix_plan.plans if plan.fixes]
+    ledger = start_run(plans, caller, "cli", state, fix_plan.role)
+    result.run_id, result.planned = ledger.path.stem, []
+    places = [
+        (plan, region)
+        for plan in plans
+        for region in sorted({f.region for f in plan.fixes} | set(plan.log_groups_to_create))
+    ]
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def one(plan: Plan, region: str) -> None:
+        on_batch = progress.batch if progress else None
+        client_for = clients[plan.account]
+        part = apply_region(
+            plan, region, ledger, client_for, on_batch, wait_seconds, batch_size, stop
+        )
+        with lock:
+            merge(result, part)
+        if progress:
+            progress.place_done(plan.account, region)
+
+    pool = ThreadPoolExecutor(max_workers=max_workers)
     try:
-        result = apply(plan, ledger, clients, progress=progress, wait_seconds=wait_seconds)
+        futures = [pool.submit(one, plan, region) for plan, region in places]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            future.result()  # an unexpected error in a place is the run's error
     except KeyboardInterrupt:
+        stop.set()  # places finish the batch in flight (recorded), then stop
+        pool.shutdown(wait=True, cancel_futures=True)
         raise RunInterrupted(ledger.path.stem) from None
-    result.unreadable = plan.unreadable
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    ledger.append(RunFinished(time=now(), created=len(result.created), failed=len(result.failed)))
     return result

@@ -113,7 +113,7 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
         for warning in plan.warnings:
             print(f"\t  warning: {warning}")
         if run.ledger is None:
-            run.ledger = start_run(plan, "prowler-fixer", run.state)
+            run.ledger = start_run([plan], plan.account, "prowler-fixer", run.state)
             if run is RUN:
                 atexit.register(_finish)
         result = apply(plan, run.ledger, clients, finish=False)

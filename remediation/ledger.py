@@ -19,19 +19,25 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.state import state_dir
 
-from .models import OUTCOME_UNKNOWN, FixSettings, RunSummary
+from .models import OUTCOME_UNKNOWN, FixSettings, RoleSettings, RunSummary, place
 
 
 # -- ledger events (one JSON object per line) -----------------------------------------
+# An event's ``account`` is "" in ledgers written before runs spanned accounts: the run's account.
 class RunStarted(BaseModel):
     event: Literal["run-started"] = "run-started"
     run_id: str
     time: str
-    account: str
+    account: str  # the caller's account
     regions: list[str]
     settings: FixSettings
     source: Literal["cli", "prowler-fixer"] = "cli"
     version: str = ""
+    accounts: list[str] = Field(default_factory=list)  # every account the run may write in
+    role: RoleSettings | None = None  # how the backout reaches the accounts other than the caller's
+
+    def all_accounts(self) -> list[str]:
+        return sorted(set(self.accounts) | {self.account})
 
 
 class LogGroupCreated(BaseModel):
@@ -39,17 +45,19 @@ class LogGroupCreated(BaseModel):
     time: str
     region: str
     log_group_name: str
+    account: str = ""
 
 
 class CreateRequested(BaseModel):
     """Written before each CreateFlowLogs call: if its answer is lost (crash, Ctrl-C, timeout),
-    the flow logs it made still carry the run tag, and the backout searches these regions for it."""
+    the flow logs it made still carry the run tag, and the backout searches these places for it."""
 
     event: Literal["create-requested"] = "create-requested"
     time: str
     region: str
     vpc_ids: list[str]
     client_token: str
+    account: str = ""
 
 
 class FlowLogCreated(BaseModel):
@@ -58,6 +66,7 @@ class FlowLogCreated(BaseModel):
     region: str
     vpc_id: str
     flow_log_id: str
+    account: str = ""
 
 
 class CreateFailed(BaseModel):
@@ -67,6 +76,7 @@ class CreateFailed(BaseModel):
     vpc_id: str
     code: str
     message: str
+    account: str = ""
 
 
 class RunFinished(BaseModel):
@@ -83,14 +93,21 @@ class BackedOut(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
     gone: list[str] = Field(default_factory=list)
     from_tags: bool = False
-    # regions whose run-tagged flow logs were searched; None in ledgers written before the search
+    # "ACCOUNT:REGION" places whose run-tagged flow logs were searched (plain regions in older
+    # ledgers); None in ledgers written before the search
     searched: list[str] | None = None
-    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why the search failed
+    unsearched: dict[str, str] = Field(default_factory=dict)  # place -> why the search failed
+    account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why not reached
 
     @property
     def complete(self) -> bool:
-        """Nothing of the run can be left: every region searched, nothing refused."""
-        return self.searched is not None and not self.unsearched and not self.refused
+        """Nothing of the run can be left: every place searched, every account reached, nothing refused."""
+        return (
+            self.searched is not None
+            and not self.unsearched
+            and not self.refused
+            and not self.account_errors
+        )
 
 
 LedgerEvent = (
@@ -240,16 +257,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def search_regions(events: list[LedgerEvent]) -> list[str]:
-    """Regions where the run may have created flow logs: every region it asked to create in.
+def account_of(event, started: RunStarted) -> str:
+    """The account an event is about (older ledgers leave it empty: the run's account)."""
+    return event.account or started.account
 
-    Ledgers written before create requests were recorded fall back to the run's regions.
-    """
+
+def search_places(events: list[LedgerEvent]) -> list[str]:
+    """ "ACCOUNT:REGION" places where the run may have created flow logs: every place it asked to
+    create in. Ledgers written before create requests were recorded fall back to the run's regions."""
     started: RunStarted = events[0]  # type: ignore[assignment]
-    requested = {e.region for e in events if isinstance(e, (CreateRequested, FlowLogCreated))}
+    kinds = (CreateRequested, FlowLogCreated)
+    places = {place(account_of(e, started), e.region) for e in events if isinstance(e, kinds)}
     if not any(isinstance(e, CreateRequested) for e in events):
-        requested |= set(started.regions)
-    return sorted(requested)
+        places |= {place(started.account, region) for region in started.regions}
+    return sorted(places)
+
+
+def _as_place(entry: str, started: RunStarted) -> str:
+    return entry if ":" in entry else place(started.account, entry)
 
 
 def backed_out(events: list[LedgerEvent]) -> str:
@@ -263,7 +288,9 @@ def backed_out(events: list[LedgerEvent]) -> str:
     last = outs[-1]
     if last.searched is None:  # a ledger written before backouts searched by tag
         return "yes" if created <= removed and not last.refused else "partly"
-    searched_all = set(search_regions(events)) <= set(last.searched)
+    started: RunStarted = events[0]  # type: ignore[assignment]
+    searched = {_as_place(entry, started) for entry in last.searched}
+    searched_all = set(search_places(events)) <= searched
     return "yes" if created <= removed and last.complete and searched_all else "partly"
 
 
@@ -288,10 +315,12 @@ def summarize(ledger: Ledger) -> RunSummary:
     created = [e for e in events if isinstance(e, FlowLogCreated)]
     failures = [e for e in events if isinstance(e, CreateFailed)]
     regions = sorted(set(started.regions) | {e.region for e in created})
+    accounts = sorted(set(started.all_accounts()) | {account_of(e, started) for e in created})
     return RunSummary(
         run_id=started.run_id,
         time=started.time,
         account=started.account,
+        accounts=accounts,
         regions=regions,
         source=started.source,
         created=len(created),

@@ -8,7 +8,27 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
+ACCOUNT_PLACEHOLDER = "{account}"  # in --deliver-logs-permission-arn: each account's own role
 DestinationType = Literal["cloud-watch-logs", "s3"]
+
+
+def place(account: str, region: str) -> str:
+    """Where a run works: "ACCOUNT:REGION" (the key of searches and progress)."""
+    return f"{account}:{region}"
+
+
+class RoleSettings(BaseModel):
+    """How to reach the accounts other than the caller's (Prowler's -R, --external-id,
+    --role-session-name): arn:PARTITION:iam::ACCOUNT:role/ROLE_NAME."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role_name: str
+    external_id: str | None = None
+    role_session_name: str = "prowler-vpc-flow-logs"
+
+    def arn(self, account: str, partition: str = "aws") -> str:
+        return f"arn:{partition}:iam::{account}:role/{self.role_name}"
 
 
 class FixSettings(BaseModel):
@@ -37,6 +57,15 @@ class FixSettings(BaseModel):
         }
         return parse_destination(raw, region, account)
 
+    def for_account(self, account: str) -> FixSettings:
+        """These settings in ``account``: its own delivery role where the ARN says {account}."""
+        arn = self.deliver_logs_permission_arn
+        if not arn or ACCOUNT_PLACEHOLDER not in arn:
+            return self
+        return self.model_copy(
+            update={"deliver_logs_permission_arn": arn.replace(ACCOUNT_PLACEHOLDER, account)}
+        )
+
     def describe(self) -> str:
         if self.log_destination_type == "s3":
             target = f"S3 {self.log_destination}"
@@ -48,6 +77,7 @@ class FixSettings(BaseModel):
 class Skip(BaseModel):
     """A target the plan leaves alone, and why."""
 
+    account: str = ""
     region: str
     vpc_id: str
     reason: str
@@ -56,6 +86,7 @@ class Skip(BaseModel):
 class PlannedFix(BaseModel):
     """One VPC that fails the policy and the flow log it gets."""
 
+    account: str = ""
     region: str
     vpc_id: str
     vpc_name: str = ""
@@ -67,7 +98,7 @@ class PlannedFix(BaseModel):
 
 
 class Plan(BaseModel):
-    """Everything a fix will do, decided before any write."""
+    """Everything a fix will do in one account, decided before any write."""
 
     account: str
     required_traffic_type: str = "REJECT"
@@ -80,11 +111,29 @@ class Plan(BaseModel):
     unreadable: list[str] = Field(default_factory=list)  # regions or VPCs the scan could not read
 
 
+class FixPlan(BaseModel):
+    """A fix across accounts: one plan per account that could be read, and why the others could not."""
+
+    caller: str = ""  # the account of the credentials the fix runs with
+    plans: list[Plan] = Field(default_factory=list)
+    account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why it is not planned
+    role: RoleSettings | None = None
+
+    @property
+    def fixes(self) -> list[PlannedFix]:
+        return [fix for plan in self.plans for fix in plan.fixes]
+
+    @property
+    def accounts(self) -> list[str]:
+        return sorted({plan.account for plan in self.plans} | set(self.account_errors))
+
+
 # -- results ---------------------------------------------------------------------------
 class Created(BaseModel):
     flow_log_id: str
     vpc_id: str
     region: str
+    account: str = ""
 
 
 class Failed(BaseModel):
@@ -92,6 +141,7 @@ class Failed(BaseModel):
     region: str
     code: str
     message: str
+    account: str = ""
 
 
 class FixResult(BaseModel):
@@ -99,7 +149,8 @@ class FixResult(BaseModel):
 
     run_id: str | None
     dry_run: bool = False
-    account: str
+    account: str  # the caller's account, or the one account fixed
+    accounts: list[str] = Field(default_factory=list)
     regions: list[str]
     created: list[Created] = Field(default_factory=list)
     skipped: list[Skip] = Field(default_factory=list)
@@ -109,6 +160,7 @@ class FixResult(BaseModel):
     log_groups_created: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)
+    account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why it was not fixed
 
 
 class BackoutResult(BaseModel):
@@ -121,9 +173,14 @@ class BackoutResult(BaseModel):
     gone: list[str] = Field(default_factory=list)
     kept_log_groups: list[str] = Field(default_factory=list)
     others: dict[str, str] = Field(default_factory=dict)  # flow log id -> VPC: not the run's, kept
-    searched: list[str] = Field(default_factory=list)  # regions searched for the run's tag
-    unsearched: dict[str, str] = Field(default_factory=dict)  # region -> why it could not be
+    searched: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION" searched for the run's tag
+    unsearched: dict[str, str] = Field(
+        default_factory=dict
+    )  # "ACCOUNT:REGION" -> why it could not be
     found_by_tag: list[str] = Field(default_factory=list)  # run-tagged flow logs the ledger lacked
+    account_errors: dict[str, str] = Field(
+        default_factory=dict
+    )  # account -> why it was not reached
 
 
 class RunSummary(BaseModel):
@@ -132,6 +189,7 @@ class RunSummary(BaseModel):
     run_id: str
     time: str
     account: str
+    accounts: list[str] = Field(default_factory=list)
     regions: list[str]
     source: str
     created: int

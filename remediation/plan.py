@@ -73,7 +73,7 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
     if targets.account and targets.account != service.audited_account:
         raise UserError(
             f"the findings are about account {targets.account}, but the credentials are for account "
-            f"{service.audited_account}"
+            f"{service.audited_account}: pass --role-name to fix it through a role in that account"
         )
     plan = Plan(
         account=service.audited_account,
@@ -105,6 +105,7 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
     for region, vpc_ids in sorted(targets.muted.items()):
         decisions += [Skip(region=region, vpc_id=vpc_id, reason=MUTED) for vpc_id in vpc_ids]
     for decision in decisions:
+        decision.account = plan.account
         (plan.fixes if isinstance(decision, PlannedFix) else plan.skipped).append(decision)
         if isinstance(decision, Skip) and decision.reason.startswith(UNKNOWN):
             plan.unreadable.append(decision.reason)

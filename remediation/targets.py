@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 
 import boto3
 from pydantic import BaseModel, Field
@@ -35,30 +36,47 @@ def check_regions(regions: list[str]) -> list[str]:
 
 
 class Targets(BaseModel):
-    """Regions to read and, unless scanning, the VPC ids wanted in them."""
+    """What to fix: regions to scan (and VPC ids wanted in them), or findings of several accounts."""
 
-    regions: list[str] = Field(
-        default_factory=list
-    )  # empty: the session's default region (explicit ids) or all
+    regions: list[str] = Field(default_factory=list)  # empty: the default region (ids) or all
     vpc_ids: list[str] = Field(default_factory=list)  # explicit ids, looked up in ``regions``
-    by_region: dict[str, list[str]] = Field(default_factory=dict)  # from a findings file
-    account: str | None = None  # the account a findings file is about
-    muted: dict[str, list[str]] = Field(default_factory=dict)  # FAIL findings the mutelist muted
-    source: str = "scan"
+    source: Literal["scan", "vpc-ids", "findings"] = "scan"
+    # findings files: account -> region -> VPC ids of FAIL findings, and of those the mutelist muted
+    findings: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    muted_findings: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    # one account's view (for_account): its findings by region
+    account: str | None = None
+    by_region: dict[str, list[str]] = Field(default_factory=dict)
+    muted: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def explicit(self) -> bool:
         return bool(self.vpc_ids) or self.source == "findings"
 
+    @property
+    def accounts(self) -> list[str]:
+        """The accounts the findings are about (none for a scan or explicit ids)."""
+        return sorted(set(self.findings) | set(self.muted_findings))
 
-def from_flags(regions: list[str], vpc_ids: list[str], findings: str | None) -> Targets:
+    def for_account(self, account: str) -> Targets:
+        """What to fix in one account: the same regions and ids, or that account's findings."""
+        if self.source != "findings":
+            return self
+        by_region = self.findings.get(account, {})
+        return self.model_copy(update={
+            "account": account, "by_region": by_region, "regions": sorted(by_region),
+            "muted": self.muted_findings.get(account, {}),
+        })  # fmt: skip
+
+
+def from_flags(regions: list[str], vpc_ids: list[str], findings: list[str] | None) -> Targets:
     if findings and (vpc_ids or regions):
         raise UserError(
             "conflicting flags: --from-findings takes the VPCs and regions from the findings file; "
             "do not combine it with --vpc-id or --region"
         )
     if findings:
-        return read_findings(Path(findings))
+        return read_findings([Path(path) for path in findings])
     bad = [v for v in vpc_ids if not VPC_ID.match(v)]
     if bad:
         raise UserError(f"not a VPC id: {', '.join(bad)} (expected vpc- and 8 or 17 hex digits)")
@@ -76,8 +94,7 @@ def _not_prowler(path: Path, why: str) -> UserError:
     )
 
 
-def read_findings(path: Path) -> Targets:
-    """FAIL findings of our check in a Prowler ``*.ocsf.json`` file, as region -> VPC ids."""
+def _load(path: Path) -> list:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
@@ -86,49 +103,49 @@ def read_findings(path: Path) -> Targets:
         raise _not_prowler(path, f"not JSON: {error}") from error
     if not isinstance(data, list) or not data:
         raise _not_prowler(path, "expected a non-empty JSON list of findings")
-    by_region: dict[str, set[str]] = {}
-    muted: dict[str, set[str]] = {}
-    accounts: set[str] = set()
-    ours = 0
-    for index, finding in enumerate(data):
-        product = (
-            (finding.get("metadata") or {}).get("product") or {}
-            if isinstance(finding, dict)
-            else {}
-        )
-        if (
-            product.get("name") != "Prowler"
-            or "status_code" not in finding
-            or "finding_info" not in finding
-        ):
-            raise _not_prowler(path, f"entry {index} is not a Prowler OCSF finding")
-        if finding["metadata"].get("event_code") != CHECK_ID:
-            continue
-        ours += 1
-        if finding.get("status_code") != "FAIL":
-            continue
-        # Prowler writes a finding its mutelist muted with status "Suppressed": an accepted risk
-        wanted = muted if finding.get("status") == "Suppressed" else by_region
-        for resource in finding.get("resources") or []:
-            match = VPC_ARN.match(str(resource.get("uid", "")))
-            if match:
-                region, account, vpc_id = match.groups()
-                wanted.setdefault(region, set()).add(vpc_id)
-                accounts.add(account)
-    if not ours:
-        raise UserError(
-            f"{path} holds no findings of {CHECK_ID} ({len(data)} finding(s) of other checks); "
-            f"scan with `prowler aws --checks {CHECK_ID} --output-formats json-ocsf` (or a compliance "
-            "scan that includes it) and pass that file"
-        )
-    if len(accounts) > 1:
-        raise UserError(
-            f"{path} holds findings of several accounts ({', '.join(sorted(accounts))}); fix one account at a time"
-        )
-    return Targets(
-        regions=sorted(by_region),
-        by_region={r: sorted(ids) for r, ids in by_region.items()},
-        account=next(iter(accounts), None),
-        muted={r: sorted(ids) for r, ids in muted.items()},
-        source="findings",
+    return data
+
+
+def _is_prowler_finding(finding) -> bool:
+    if not isinstance(finding, dict):
+        return False
+    product = (finding.get("metadata") or {}).get("product") or {}
+    return (
+        product.get("name") == "Prowler" and "status_code" in finding and "finding_info" in finding
     )
+
+
+def read_findings(paths: list[Path]) -> Targets:
+    """FAIL findings of our check in Prowler ``*.ocsf.json`` files (one per account, say, from
+    ``prowler aws -R`` runs), as account -> region -> VPC ids; muted ones apart."""
+    wanted: dict[str, dict[str, set[str]]] = {}
+    muted: dict[str, dict[str, set[str]]] = {}
+    for path in paths:
+        data = _load(path)
+        ours = 0
+        for index, finding in enumerate(data):
+            if not _is_prowler_finding(finding):
+                raise _not_prowler(path, f"entry {index} is not a Prowler OCSF finding")
+            if finding["metadata"].get("event_code") != CHECK_ID:
+                continue
+            ours += 1
+            if finding.get("status_code") != "FAIL":
+                continue
+            # Prowler writes a finding its mutelist muted with status "Suppressed": an accepted risk
+            into = muted if finding.get("status") == "Suppressed" else wanted
+            for resource in finding.get("resources") or []:
+                match = VPC_ARN.match(str(resource.get("uid", "")))
+                if match:
+                    region, account, vpc_id = match.groups()
+                    into.setdefault(account, {}).setdefault(region, set()).add(vpc_id)
+        if not ours:
+            raise UserError(
+                f"{path} holds no findings of {CHECK_ID} ({len(data)} finding(s) of other checks); "
+                f"scan with `prowler aws --checks {CHECK_ID} --output-formats json-ocsf` (or a "
+                "compliance scan that includes it) and pass that file"
+            )
+
+    def plain(found: dict[str, dict[str, set[str]]]) -> dict[str, dict[str, list[str]]]:
+        return {a: {r: sorted(ids) for r, ids in regions.items()} for a, regions in found.items()}
+
+    return Targets(source="findings", findings=plain(wanted), muted_findings=plain(muted))

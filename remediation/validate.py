@@ -24,7 +24,9 @@ from prowler_vpc_flow_logs.prowler_integration import parse_arn
 
 from .models import FixSettings, Plan
 
-ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+ROLE_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|\{account\}):role/[\w+=,.@/-]{1,512}$"
+)
 BUCKET_ARN = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^\s]*)?$"
 )
@@ -92,7 +94,7 @@ def check_settings(s: FixSettings) -> None:
         if not ROLE_ARN.match(s.deliver_logs_permission_arn):
             raise UserError(
                 f"--deliver-logs-permission-arn '{s.deliver_logs_permission_arn}' is not an IAM role ARN "
-                "(arn:aws:iam::ACCOUNT:role/NAME)"
+                "(arn:aws:iam::ACCOUNT:role/NAME, or arn:aws:iam::{account}:role/NAME for each account's own)"
             )
     else:
         extra = [

@@ -54,7 +54,8 @@ def test_fixer_fixes_each_failing_finding_in_one_run_that_backout_undoes(role, e
     assert not fix_finding(service, estate.vpcs["shared-from-other-account"], REGION_A, run)
     assert not fix_finding(service, "vpc-0123456789abcdef0", REGION_A, run)
     assert snapshot() == after
-    result = backout(summary.run_id, Clients(retrying_session()))
+    clients = Clients(retrying_session())
+    result = backout(summary.run_id, lambda account: clients)
     assert len(result.deleted) == 8
     assert flow_log_ids() == before_ids and statuses() == before_status
 

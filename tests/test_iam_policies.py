@@ -62,7 +62,9 @@ def conditions(document: dict) -> dict[str, dict]:
 def test_policies_are_packaged_and_narrowed_by_conditions():
     fix, back = policy("fix-policy.json"), policy("backout-policy.json")
     assert not any(a.startswith(("ec2:Delete", "logs:Delete")) for a in actions(fix))
-    assert actions(back) == {"ec2:DescribeFlowLogs", "ec2:DeleteFlowLogs", "logs:DeleteLogDelivery"}
+    assert actions(back) == {
+        "sts:GetCallerIdentity", "ec2:DescribeFlowLogs", "ec2:DeleteFlowLogs", "logs:DeleteLogDelivery"
+    }  # fmt: skip
     assert conditions(fix)["ec2:CreateTags"] == {
         "StringEquals": {"ec2:CreateAction": "CreateFlowLogs"}
     }

@@ -306,9 +306,9 @@ def test_findings_that_all_pass_scan_nothing(small, capsys, tmp_path, monkeypatc
             ]
         )
     )
-    from prowler_vpc_flow_logs.remediation import fix
+    from prowler_vpc_flow_logs.remediation.accounts import Reach
 
-    monkeypatch.setattr(fix, "scan", lambda *a, **k: pytest.fail("no region needs a scan"))
+    monkeypatch.setattr(Reach, "provider", lambda *a, **k: pytest.fail("no region needs a scan"))
     assert main(["fix", "--from-findings", str(path), *CWL, "--yes"]) == 0
     assert "Nothing to fix" in capsys.readouterr().out
 

@@ -43,30 +43,31 @@ def nothing_lost(run_id: str, created: set[str], before: set[str]) -> None:
 
 
 def _create_fails_for(vpc_id: str, crash_after: int | None = None):
-    """CreateFlowLogs answers Unsuccessful for one VPC, or the process dies after N creates."""
+    """CreateFlowLogs answers Unsuccessful for one VPC of its batch (creating the others, as AWS
+    does), or the process dies when N batches are done."""
     original = botocore.client.BaseClient._make_api_call
-    created = {"n": 0}
+    done = {"batches": 0, "created": 0}
 
     def call(self, name, params):
         if name != "CreateFlowLogs":
             return original(self, name, params)
-        if crash_after is not None and created["n"] == crash_after:
+        if crash_after is not None and done["batches"] == crash_after:
             raise KeyboardInterrupt("simulated crash")
-        assert list_runs()[0].created == created["n"]  # every earlier create is already recorded
-        if params["ResourceIds"] == [vpc_id]:
-            return {
-                "FlowLogIds": [],
-                "Unsuccessful": [
-                    {
-                        "ResourceId": vpc_id,
-                        "Error": {"Code": "Client.AccessDenied", "Message": "denied for the test"},
-                    }
-                ],
-            }
-        response = original(self, name, params)
-        created["n"] += len(response["FlowLogIds"])
+        assert list_runs()[0].created == done["created"]  # every earlier batch is recorded
+        others = [v for v in params["ResourceIds"] if v != vpc_id]
+        response = (
+            original(self, name, {**params, "ResourceIds": others})
+            if others
+            else {"FlowLogIds": []}
+        )
+        if vpc_id in params["ResourceIds"]:
+            error = {"Code": "Client.AccessDenied", "Message": "denied for the test"}
+            response["Unsuccessful"] = [{"ResourceId": vpc_id, "Error": error}]
+        done["batches"] += 1
+        done["created"] += len(response["FlowLogIds"])
         return response
 
+    call.done = done
     return call
 
 
@@ -87,18 +88,18 @@ def test_create_unsuccessful_for_one_vpc(role, estate, capsys, monkeypatch):
     nothing_lost(result["run_id"], {c["flow_log_id"] for c in result["created"]}, before)
 
 
-def test_crash_after_n_creates(role, estate, capsys, monkeypatch):
+def test_crash_after_n_batches(role, estate, capsys, monkeypatch):
     before = flow_log_ids()
+    crash = _create_fails_for("vpc-none", crash_after=3)
     with monkeypatch.context() as patch:
-        patch.setattr(
-            botocore.client.BaseClient,
-            "_make_api_call",
-            _create_fails_for("vpc-none", crash_after=3),
-        )
-        assert main(["fix", *BOTH, *CWL, "--yes"]) == 130  # Ctrl-C (or a kill) after 3 creates
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", crash)
+        # Ctrl-C (or a kill) when 3 batches of at most 2 VPCs are done, one place at a time
+        argv = ["fix", *BOTH, *CWL, "--yes", "--batch-size", "2", "--max-workers", "1"]
+        assert main(argv) == 130
     assert "interrupted" in capsys.readouterr().err
     [run] = list_runs()
-    assert run.created == 3 and not run.finished
+    assert crash.done["batches"] == 3 and run.created == crash.done["created"] == 5
+    assert not run.finished
     assert main(["runs"]) == 0 and "INCOMPLETE" in capsys.readouterr().out
     nothing_lost(run.run_id, flow_log_ids() - before, before)
 
@@ -205,15 +206,16 @@ def test_ctrl_c_while_a_create_is_in_flight_then_a_plain_backout(role, estate, c
     [run] = list_runs()
     assert f"interrupted during run {run.run_id}" in err
     assert f"Undo with: vpc-flow-logs backout {run.run_id}" in err
-    lost = tagged(run.run_id)
-    assert len(lost) == 1 and Ledger.open(run.run_id).created() == []  # only its tag knows it
+    lost = tagged(run.run_id)  # the whole batch in flight was created
+    assert len(lost) >= 5 and Ledger.open(run.run_id).created() == []  # only their tag knows them
     assert main(["runs"]) == 0 and "backed out: no" in capsys.readouterr().out
     assert main(["backout", run.run_id, "--yes"]) == 0  # plain: no --from-tags
     out = capsys.readouterr().out
-    assert (
-        f"found by the run tag (not in the ledger; a create whose answer was lost): {lost.pop()}"
-        in out
-    )
+    for flow_log_id in lost:
+        assert (
+            f"found by the run tag (not in the ledger; a create whose answer was lost): {flow_log_id}"
+            in out
+        )
     assert tagged(run.run_id) == set() and flow_log_ids() == before
     assert main(["runs"]) == 0 and "backed out: yes" in capsys.readouterr().out
 

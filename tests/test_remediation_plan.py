@@ -11,7 +11,7 @@ from devtools.estate import REGION_A, ROLE_ARN
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.facts import Vpc
 from prowler_vpc_flow_logs.policy import Verdict
-from prowler_vpc_flow_logs.remediation.apply import create_request
+from prowler_vpc_flow_logs.remediation.batches import create_request
 from prowler_vpc_flow_logs.remediation.ledger import (
     BackedOut,
     FlowLogCreated,
@@ -100,7 +100,7 @@ def test_create_request_matches_the_cli_spelling():
     settings = settings_from(
         {**CWL, "max_aggregation_interval": 60, "log_format": "${version} ${srcaddr}"}
     )
-    request = create_request(settings, "vfl-20250101T000000Z-abcdef", VPC.id)
+    request = create_request(settings, "vfl-20250101T000000Z-abcdef", [VPC.id])
     assert request["ResourceType"] == "VPC" and request["ResourceIds"] == [VPC.id]
     assert request["TrafficType"] == "ALL" and request["LogGroupName"] == "/vpc/fix"
     assert request["DeliverLogsPermissionArn"] == ROLE_ARN and "LogDestination" not in request
@@ -117,7 +117,7 @@ def test_create_request_matches_the_cli_spelling():
     s3 = create_request(
         settings_from({"log_destination_type": "s3", "log_destination": "arn:aws:s3:::b-1/p"}),
         "r",
-        VPC.id,
+        [VPC.id],
     )
     assert s3["LogDestination"] == "arn:aws:s3:::b-1/p" and "LogGroupName" not in s3
 

@@ -18,9 +18,11 @@ where Prowler is missing or broken.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
   run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
 - PROVIDER: ``AwsProvider(profile=, regions=, config_content=, scan_unused_services=,
-  resource_arn=)`` and Prowler's botocore session config (``build_provider``,
-  ``retrying_session``); constructing an AwsProvider makes it Prowler's global provider, so the
-  remediation builds one only outside a scan.
+  resource_arn=, role_arn=, external_id=, role_session_name=)`` and Prowler's botocore session
+  config (``build_provider``, ``retrying_session``); constructing an AwsProvider makes it
+  Prowler's global provider, so the remediation builds one only outside a scan.
+- SERVICE: the check's service subclasses ``AWSService`` (regional clients, audit config,
+  ``__threading_call__``) and filters with ``is_resource_filtered`` (service.py).
 - CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
 - ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
 - FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``, chosen by its
@@ -273,8 +275,14 @@ def build_provider(
     audit_config: dict | None = None,
     scan_unused_services: bool = False,
     resource_arn: list[str] | None = None,
+    role_arn: str | None = None,
+    external_id: str | None = None,
+    role_session_name: str | None = None,
 ):
-    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly)."""
+    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly).
+
+    With ``role_arn`` Prowler assumes the role (as ``prowler aws -R``) and refreshes its
+    credentials; every client of the provider acts in that role's account."""
     from botocore.exceptions import BotoCoreError, ClientError
     from prowler.exceptions.exceptions import ProwlerException
     from prowler.providers.aws.aws_provider import AwsProvider
@@ -293,6 +301,15 @@ def build_provider(
             config_content=audit_config or {},
             scan_unused_services=scan_unused_services,
             resource_arn=resource_arn or [],
+            **(
+                {
+                    "role_arn": role_arn,
+                    "external_id": external_id,
+                    "role_session_name": role_session_name,
+                }
+                if role_arn
+                else {}
+            ),
         )
     except (ClientError, BotoCoreError) as error:
         raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error

@@ -6,16 +6,51 @@ import argparse
 import json
 import sys
 
-from prowler_vpc_flow_logs.clients import Clients
+from prowler_vpc_flow_logs.clients import ClientFor, Clients
 from prowler_vpc_flow_logs.errors import FAILED, UserError
-from prowler_vpc_flow_logs.prowler_integration import retrying_session
-from prowler_vpc_flow_logs.remediation.backout import backout
-from prowler_vpc_flow_logs.remediation.ledger import list_runs
+from prowler_vpc_flow_logs.remediation.accounts import (
+    Reach,
+    Unreachable,
+    check_account_ids,
+    check_role_settings,
+)
+from prowler_vpc_flow_logs.remediation.backout import AccountClients, backout
+from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS
+from prowler_vpc_flow_logs.remediation.ledger import Ledger, check_run_id, list_runs
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackoutResult
 from prowler_vpc_flow_logs.remediation.targets import check_regions
 
 from .common import add_profile, add_state_and_output, ask, command, emit, state
 from .text import backout_text, runs_text
+
+
+def _recorded_run(run_id: str, args: argparse.Namespace):
+    """The run's header (its accounts and role), when its ledger can be read."""
+    try:
+        return Ledger.open(run_id, state(args)).events()[0]
+    except UserError:
+        return None
+
+
+def _clients_of(args: argparse.Namespace, started) -> tuple[Reach, AccountClients]:
+    """How the backout reaches each account: the caller's own credentials, or the role the run
+    used (or --role-name), assumed by Prowler's AwsProvider."""
+    role = check_role_settings(args.role_name, args.external_id, args.role_session_name)
+    role = role or (started.role if started else None)
+    reach = Reach(args.profile, role)
+    regions = sorted(started.regions) if started and started.regions else ["us-east-1"]
+
+    def clients_of(account: str) -> ClientFor:
+        if account == reach.account:
+            return Clients(reach.session)
+        if reach.role is None:
+            raise Unreachable(
+                f"account {account} is not the caller's ({reach.account}) and no role reaches it: "
+                "pass --role-name"
+            )
+        return Clients(reach.provider(account, regions).session.current_session)
+
+    return reach, clients_of
 
 
 def _backout(args: argparse.Namespace) -> int:
@@ -25,19 +60,26 @@ def _backout(args: argparse.Namespace) -> int:
         raise UserError(
             "conflicting flags: --dry-run changes nothing, so --yes has no meaning with it"
         )
+    check_run_id(args.run_id)
+    regions = check_regions(args.region or [])
+    accounts = check_account_ids(args.account_id or [])
+    if accounts and not args.from_tags:
+        raise UserError(
+            "conflicting flags: --account-id is used only with --from-tags (the ledger names the accounts)"
+        )
 
     def confirm(preview: BackoutResult) -> bool:
         print(backout_text(preview), file=sys.stderr)
         return ask(f"Delete {len(preview.deleted)} flow log(s)?")
 
-    regions = check_regions(args.region or [])
-    clients = Clients(retrying_session(args.profile))
+    reach, clients_of = _clients_of(args, _recorded_run(args.run_id, args))
     result = backout(
-        args.run_id, clients, state(args), from_tags=args.from_tags, regions=regions,
+        args.run_id, clients_of, state(args), from_tags=args.from_tags, regions=regions,
         dry_run=args.dry_run, confirm=None if args.yes else confirm,
+        accounts=accounts or ([reach.account] if args.from_tags else []), max_workers=args.max_workers,
     )  # fmt: skip
     emit(args, result, backout_text(result))
-    return FAILED if result.refused or result.unsearched else 0
+    return FAILED if result.refused or result.unsearched or result.account_errors else 0
 
 
 def _runs(args: argparse.Namespace) -> int:
@@ -89,6 +131,35 @@ def register(subparsers) -> None:
         help="region to search with --from-tags (repeatable)",
     )
     add_profile(back)
+    back.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="with --from-tags: an account to search (repeatable; default: the caller's)",
+    )
+    back.add_argument(
+        "--role-name",
+        metavar="NAME",
+        help="the role to assume in the run's other accounts (default: the one the run recorded)",
+    )
+    back.add_argument(
+        "--external-id",
+        metavar="ID",
+        help="as Prowler's --external-id, with --role-name (default: none)",
+    )
+    back.add_argument(
+        "--role-session-name",
+        metavar="NAME",
+        default="prowler-vpc-flow-logs",
+        help="as Prowler's --role-session-name (default: prowler-vpc-flow-logs)",
+    )
+    back.add_argument(
+        "--max-workers",
+        type=int,
+        default=MAX_WORKERS,
+        metavar="N",
+        help=f"accounts backed out at once (default: {MAX_WORKERS})",
+    )
     add_state_and_output(back)
     back.set_defaults(func=_backout)
 

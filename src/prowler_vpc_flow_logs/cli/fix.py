@@ -8,7 +8,9 @@ import sys
 from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.errors import FAILED, UserError
 from prowler_vpc_flow_logs.prowler_integration import load_config_file
-from prowler_vpc_flow_logs.remediation.fix import plan_fix, run_fix
+from prowler_vpc_flow_logs.remediation.accounts import check_account_ids, check_role_settings
+from prowler_vpc_flow_logs.remediation.batches import BATCH_SIZE
+from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS, Scope, plan_fix, run_fix
 from prowler_vpc_flow_logs.remediation.ledger import check_writable
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from prowler_vpc_flow_logs.remediation.targets import from_flags
@@ -16,7 +18,10 @@ from prowler_vpc_flow_logs.remediation.validate import settings_from
 from prowler_vpc_flow_logs.remediation.waiter import DEFAULT_WAIT
 
 from .common import add_profile, add_state_and_output, ask, command, emit, state
-from .text import fix_text, plan_text
+from .progress import RunProgress
+from .text import fix_plan_text, fix_text
+
+MAX_BATCH = 1000
 
 
 def _prowler_config(path: str) -> dict:
@@ -26,6 +31,16 @@ def _prowler_config(path: str) -> dict:
     if problems:
         raise UserError(f"{'; '.join(problems)} ({path}); correct it, then run the fix again")
     return audit_config
+
+
+def _scope(args: argparse.Namespace) -> Scope:
+    role = check_role_settings(args.role_name, args.external_id, args.role_session_name)
+    if args.max_workers < 1:
+        raise UserError(f"--max-workers {args.max_workers}: give 1 or more")
+    return Scope(
+        profile=args.profile, role=role, organization=args.organization,
+        account_ids=check_account_ids(args.account_id or []), max_workers=args.max_workers,
+    )  # fmt: skip
 
 
 def _fix(args: argparse.Namespace) -> int:
@@ -48,21 +63,27 @@ def _fix(args: argparse.Namespace) -> int:
         )
     if args.wait < 0:
         raise UserError(f"--wait {args.wait}: give the seconds to wait, 0 or more")
+    if not 1 <= args.batch_size <= MAX_BATCH:
+        raise UserError(
+            f"--batch-size {args.batch_size}: give 1 to {MAX_BATCH} (AWS's limit for VPCs)"
+        )
+    scope = _scope(args)
     if not args.dry_run:
         check_writable(state(args))  # before anything is read or written in AWS
     targets = from_flags(args.region or [], args.vpc_id or [], args.from_findings)
     audit_config = _prowler_config(args.config_file) if args.config_file else None
-    plan, clients = plan_fix(targets, settings, args.profile, audit_config)
+    fix_plan, clients = plan_fix(targets, settings, scope, audit_config)
     out = sys.stderr if args.output == "json" else sys.stdout
-    print(plan_text(plan), file=out)
-
-    def progress(done: int, total: int, text: str) -> None:
-        print(f"[{done}/{total}] {text}", file=sys.stderr, flush=True)
-
+    print(fix_plan_text(fix_plan), file=out)
     confirm = None if args.yes else (lambda p: ask(f"Create {len(p.fixes)} flow log(s)?"))
-    result = run_fix(plan, clients, state(args), args.dry_run, confirm, progress, args.wait)
+    with RunProgress(fix_plan) as progress:
+        result = run_fix(
+            fix_plan, clients, state(args), args.dry_run, confirm, progress, args.wait,
+            args.batch_size, scope.max_workers,
+        )  # fmt: skip
     emit(args, result, fix_text(result))
-    return FAILED if result.failed or result.not_active or result.unreadable else 0
+    problems = result.failed or result.not_active or result.unreadable or result.account_errors
+    return FAILED if problems else 0
 
 
 FIX_EXAMPLES = """\
@@ -73,6 +94,9 @@ FIX_EXAMPLES = """\
       --deliver-logs-permission-arn arn:aws:iam::123456789012:role/flow-logs-delivery --yes
   vpc-flow-logs fix --from-findings output/prowler-output-*.ocsf.json \\
       --log-destination-type s3 --log-destination arn:aws:s3:::my-flow-logs
+  vpc-flow-logs fix --organization --role-name OrganizationAccountAccessRole \\
+      --region us-east-1 --region eu-west-1 --log-destination-type s3 \\
+      --log-destination arn:aws:s3:::org-flow-logs --yes
 """
 
 
@@ -101,8 +125,11 @@ def register(subparsers) -> None:
     )
     fix.add_argument(
         "--from-findings",
+        nargs="+",
+        action="extend",
         metavar="FILE",
-        help="fix the FAIL findings of a Prowler OCSF JSON file (prowler ... -M json-ocsf); muted findings are skipped",
+        help="fix the FAIL findings of Prowler OCSF JSON files (prowler ... -M json-ocsf), each in its "
+        "finding's own account; muted findings are skipped",
     )
     fix.add_argument(
         "--log-destination-type",
@@ -117,7 +144,9 @@ def register(subparsers) -> None:
     fix.add_argument(
         "--deliver-logs-permission-arn",
         metavar="ARN",
-        help="as --deliver-logs-permission-arn of create-flow-logs: the IAM role that vpc-flow-logs.amazonaws.com assumes to write to the log group",
+        help="as --deliver-logs-permission-arn of create-flow-logs: the IAM role that "
+        "vpc-flow-logs.amazonaws.com assumes to write to the log group; {account} in it stands for "
+        "each account (arn:aws:iam::{account}:role/NAME), as every account needs its own",
     )
     fix.add_argument(
         "--log-destination",
@@ -169,5 +198,46 @@ def register(subparsers) -> None:
     )
     fix.add_argument("--yes", action="store_true", help="do not ask before creating")
     add_profile(fix)
+    fix.add_argument(
+        "--organization",
+        action="store_true",
+        help="fix every ACTIVE account of the caller's organization (organizations:ListAccounts); needs --role-name",
+    )
+    fix.add_argument(
+        "--account-id",
+        action="append",
+        metavar="ID",
+        help="fix this account (repeatable); others than the caller's are reached through --role-name",
+    )
+    fix.add_argument(
+        "--role-name",
+        metavar="NAME",
+        help="the role assumed in every account other than the caller's, arn:aws:iam::ACCOUNT:role/NAME (as Prowler's -R)",
+    )
+    fix.add_argument(
+        "--external-id",
+        metavar="ID",
+        help="as Prowler's --external-id: the external ID the role's trust policy requires (default: none)",
+    )
+    fix.add_argument(
+        "--role-session-name",
+        metavar="NAME",
+        default="prowler-vpc-flow-logs",
+        help="as Prowler's --role-session-name (default: prowler-vpc-flow-logs)",
+    )
+    fix.add_argument(
+        "--max-workers",
+        type=int,
+        default=MAX_WORKERS,
+        metavar="N",
+        help=f"accounts and regions worked on at once (default: {MAX_WORKERS})",
+    )
+    fix.add_argument(
+        "--batch-size",
+        type=int,
+        default=BATCH_SIZE,
+        metavar="N",
+        help=f"VPCs per CreateFlowLogs call, as --resource-ids of create-flow-logs takes several (default: {BATCH_SIZE}; at most {MAX_BATCH})",
+    )
     add_state_and_output(fix)
     fix.set_defaults(func=_fix)

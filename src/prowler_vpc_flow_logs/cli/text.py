@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from prowler_vpc_flow_logs.remediation.models import (
     OUTCOME_UNKNOWN,
     BackoutResult,
+    FixPlan,
     FixResult,
     Plan,
     RunSummary,
@@ -16,11 +19,30 @@ def _short(reason: str) -> str:
     return "compliant (PASS)" if reason.startswith("compliant:") else reason
 
 
+def fix_plan_text(fix_plan: FixPlan) -> str:
+    """Every account's plan (per region), and the accounts that could not be reached."""
+    parts = [plan_text(plan) for plan in fix_plan.plans]
+    parts += [
+        f"CANNOT REACH account {a}: {why}" for a, why in sorted(fix_plan.account_errors.items())
+    ]
+    if len(fix_plan.accounts) > 1:
+        per_place = Counter((f.account, f.region) for f in fix_plan.fixes)
+        summary = ", ".join(f"{a} {r}: {n}" for (a, r), n in sorted(per_place.items())) or "nothing"
+        parts.append(
+            f"In all: {len(fix_plan.fixes)} flow log(s) in {len(fix_plan.plans)} account(s) "
+            f"({summary}); {len(fix_plan.account_errors)} account(s) not reached."
+        )
+    return "\n".join(parts)
+
+
 def plan_text(plan: Plan) -> str:
     lines = [f"Plan for account {plan.account}, regions {', '.join(plan.regions) or '-'}:"]
     if plan.fixes:
+        per_region = Counter(f.region for f in plan.fixes)
         lines.append(
-            f"  create a VPC flow log ({plan.settings.describe()}) for {len(plan.fixes)} VPC(s):"
+            f"  create a VPC flow log ({plan.settings.describe()}) for {len(plan.fixes)} VPC(s) ("
+            + ", ".join(f"{region}: {n}" for region, n in sorted(per_region.items()))
+            + "):"
         )
         lines += [f"    {f.region}  {f.label}: {f.reason}" for f in plan.fixes]
     else:
@@ -54,13 +76,22 @@ def fix_text(result: FixResult) -> str:
         return f"Dry run: nothing was changed ({len(result.planned)} flow log(s) would be created)."
     if result.run_id is None and result.unreadable:
         return "Nothing was fixed, and some targets could not be read (see CANNOT READ above)."
+    if result.run_id is None and result.account_errors:
+        return "Nothing was fixed, and some accounts could not be reached (see CANNOT REACH above)."
     if result.run_id is None:
         return "Nothing to fix: every targeted VPC passes or is skipped. No run was recorded."
-    lines = [f"Run {result.run_id} (account {result.account})"]
-    lines += [f"  created {c.flow_log_id} for {c.vpc_id} in {c.region}" for c in result.created]
+    many = len(result.accounts) > 1
+    where = lambda item: f"{item.region} of {item.account}" if many else item.region  # noqa: E731
+    lines = [
+        f"Run {result.run_id} (account {', '.join(result.accounts) if many else result.account})"
+    ]
+    lines += [f"  created {c.flow_log_id} for {c.vpc_id} in {where(c)}" for c in result.created]
     lines += [f"  log group created: {g}" for g in result.log_groups_created]
-    lines += [f"  FAILED {f.vpc_id} in {f.region}: {f.code}: {f.message}" for f in result.failed]
+    lines += [f"  FAILED {f.vpc_id} in {where(f)}: {f.code}: {f.message}" for f in result.failed]
     lines += [f"  not ACTIVE: {n}" for n in result.not_active]
+    lines += [
+        f"  CANNOT REACH account {a}: {why}" for a, why in sorted(result.account_errors.items())
+    ]
     lines.append(
         f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped."
     )
@@ -93,8 +124,13 @@ def backout_text(result: BackoutResult) -> str:
         for i in result.found_by_tag
     ]
     lines += [
-        f"  COULD NOT SEARCH {region} for flow logs tagged with the run ({why}); run the backout again"
-        for region, why in sorted(result.unsearched.items())
+        f"  COULD NOT SEARCH {where.split(':', 1)[1]} for flow logs tagged with the run ({why}) in "
+        f"account {where.split(':', 1)[0]}; run the backout again"
+        for where, why in sorted(result.unsearched.items())
+    ]
+    lines += [
+        f"  CANNOT REACH account {account}: {why}; run the backout again once it can be reached"
+        for account, why in sorted(result.account_errors.items())
     ]
     lines.append(
         f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone."
@@ -115,7 +151,8 @@ def runs_text(runs: list[RunSummary]) -> str:
             "  (last record torn by a crash)" if r.torn else "",
         ])  # fmt: skip
         lines.append(
-            f"{r.run_id}  {r.time}  account {r.account}  regions {','.join(r.regions) or '-'}  "
+            f"{r.run_id}  {r.time}  account{'s' if len(r.accounts) > 1 else ''} "
+            f"{','.join(r.accounts) or r.account}  regions {','.join(r.regions) or '-'}  "
             f"created {r.created}  failed {r.failed}  {'finished' if r.finished else 'INCOMPLETE'}  "
             f"backed out: {r.backed_out}  ({r.source}){notes}"
         )

@@ -1,0 +1,174 @@
+"""Create the flow logs of a batch of VPCs with one CreateFlowLogs call, recorded before and after.
+
+The request is in the ledger before the call; each created flow log, mapped to its VPC through
+the run tag, and each failure are in it after, so a crash at any point leaves every flow log
+findable (the ledger, or the backout's search by tag). A batch AWS refuses as a whole is split
+in halves until the VPC that causes it stands alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prowler_vpc_flow_logs.aws_errors import (
+    DENIED_CODES,
+    THROTTLING_CODES,
+    error_code,
+    error_message,
+)
+
+from .ledger import CreateFailed, CreateRequested, FlowLogCreated, Ledger, now
+from .models import OUTCOME_UNKNOWN, TAG_KEY, Created, Failed, FixSettings, PlannedFix
+
+BATCH_SIZE = 100  # VPCs per CreateFlowLogs call (AWS accepts 1000 for VPCs; a refusal costs less)
+FILTER_VALUES = 200  # values DescribeFlowLogs takes in one filter
+
+
+def create_request(settings: FixSettings, run_id: str, vpc_ids: list[str], where: str = "") -> dict:
+    """The CreateFlowLogs parameters for these VPCs, as ``aws ec2 create-flow-logs`` sends them."""
+    token = hashlib.sha256(f"{run_id}/{where}/{','.join(sorted(vpc_ids))}".encode()).hexdigest()
+    params: dict = {
+        "ResourceType": "VPC",
+        "ResourceIds": list(vpc_ids),
+        "TrafficType": settings.traffic_type,
+        "LogDestinationType": settings.log_destination_type,
+        "TagSpecifications": [
+            {"ResourceType": "vpc-flow-log", "Tags": [{"Key": TAG_KEY, "Value": run_id}]}
+        ],
+        "ClientToken": token[:64],  # a retried call with the same token creates nothing twice
+    }
+    if settings.log_destination_type == "cloud-watch-logs":
+        params["LogGroupName"] = settings.log_group_name
+        params["DeliverLogsPermissionArn"] = settings.deliver_logs_permission_arn
+    else:
+        params["LogDestination"] = settings.log_destination
+    if settings.max_aggregation_interval is not None:
+        params["MaxAggregationInterval"] = settings.max_aggregation_interval
+    if settings.log_format:
+        params["LogFormat"] = settings.log_format
+    return params
+
+
+@dataclass
+class Outcome:
+    created: list[Created] = field(default_factory=list)
+    failed: list[Failed] = field(default_factory=list)
+
+
+def tagged_flow_logs(ec2, run_id: str, vpc_ids: list[str]) -> dict[str, str]:
+    """VPC id -> the run's flow log on it (found by the run tag)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(vpc_ids), FILTER_VALUES):
+        filters = [
+            {"Name": f"tag:{TAG_KEY}", "Values": [run_id]},
+            {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]},
+        ]
+        for page in ec2.get_paginator("describe_flow_logs").paginate(Filters=filters):
+            found.update({fl["ResourceId"]: fl["FlowLogId"] for fl in page["FlowLogs"]})
+    return found
+
+
+class BatchCreator:
+    """Creates the planned flow logs of one account and region, batch by batch."""
+
+    def __init__(
+        self, ledger: Ledger, ec2, settings: FixSettings, account: str, region: str
+    ) -> None:
+        self.ledger, self.ec2, self.settings = ledger, ec2, settings
+        self.account, self.region = account, region
+        self.run_id = ledger.path.stem
+
+    def create(self, fixes: list[PlannedFix]) -> Outcome:
+        """One CreateFlowLogs call for ``fixes`` (more when AWS refuses the batch)."""
+        ids = [fix.vpc_id for fix in fixes]
+        request = create_request(self.settings, self.run_id, ids, f"{self.account}/{self.region}")
+        self.ledger.append(CreateRequested(
+            time=now(), account=self.account, region=self.region, vpc_ids=ids,
+            client_token=request["ClientToken"],
+        ))  # fmt: skip
+        try:
+            response = self.ec2.create_flow_logs(**request)
+        except ClientError as error:
+            return self._refused(fixes, error)
+        except BotoCoreError as error:  # the answer was lost: the tag says what was made
+            return self._answer_lost(fixes, error)
+        unsuccessful = {
+            item.get("ResourceId", ""): item.get("Error") or {}
+            for item in response.get("Unsuccessful") or []
+        }
+        outcome = self._record(fixes, self._made(ids, response))
+        for fix in [f for f in fixes if f.vpc_id not in {c.vpc_id for c in outcome.created}]:
+            error = unsuccessful.get(fix.vpc_id, {})
+            code = str(error.get("Code", "Unsuccessful"))
+            message = str(error.get("Message", "CreateFlowLogs reported no flow log for it"))
+            outcome.failed.append(self._failure(fix, code, message))
+        return outcome
+
+    def _made(self, ids: list[str], response: dict) -> dict[str, str]:
+        """VPC id -> new flow log id, through the run tag (by the answer's order if that fails)."""
+        try:
+            return tagged_flow_logs(self.ec2, self.run_id, ids)
+        except (ClientError, BotoCoreError):
+            made = response.get("FlowLogIds") or []
+            failed = {item.get("ResourceId") for item in response.get("Unsuccessful") or []}
+            succeeded = [vpc_id for vpc_id in ids if vpc_id not in failed]
+            return dict(zip(succeeded, made, strict=False)) if len(made) == len(succeeded) else {}
+
+    def _made_anyway(self, fixes: list[PlannedFix]) -> dict[str, str]:
+        """After a refused call or a lost answer: the run's flow logs on these VPCs, by its tag."""
+        try:
+            return tagged_flow_logs(self.ec2, self.run_id, [fix.vpc_id for fix in fixes])
+        except (ClientError, BotoCoreError):
+            return {}
+
+    def _refused(self, fixes: list[PlannedFix], error: ClientError) -> Outcome:
+        """AWS refused the whole call: keep what it made anyway, then split, or fail each VPC."""
+        made = self._made_anyway(fixes)
+        outcome = self._record(fixes, made)
+        rest = [fix for fix in fixes if fix.vpc_id not in made]
+        if len(rest) > 1 and error_code(error) not in DENIED_CODES | THROTTLING_CODES:
+            for half in (rest[: len(rest) // 2], rest[len(rest) // 2 :]):
+                part = self.create(half)
+                outcome.created += part.created
+                outcome.failed += part.failed
+            return outcome
+        outcome.failed += [self._failure(f, error_code(error), error_message(error)) for f in rest]
+        return outcome
+
+    def _answer_lost(self, fixes: list[PlannedFix], error: BotoCoreError) -> Outcome:
+        made = self._made_anyway(fixes)
+        outcome = self._record(fixes, made)
+        message = (
+            f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, it "
+            f"carries the tag {TAG_KEY}={self.run_id} and `vpc-flow-logs backout {self.run_id}` finds it"
+        )
+        rest = [fix for fix in fixes if fix.vpc_id not in made]
+        outcome.failed += [self._failure(fix, OUTCOME_UNKNOWN, message) for fix in rest]
+        return outcome
+
+    def _record(self, fixes: list[PlannedFix], made: dict[str, str]) -> Outcome:
+        outcome = Outcome()
+        for fix in fixes:
+            flow_log_id = made.get(fix.vpc_id)
+            if flow_log_id is None:
+                continue
+            self.ledger.append(FlowLogCreated(
+                time=now(), account=self.account, region=self.region, vpc_id=fix.vpc_id,
+                flow_log_id=flow_log_id,
+            ))  # fmt: skip
+            outcome.created.append(Created(
+                flow_log_id=flow_log_id, vpc_id=fix.vpc_id, region=self.region, account=self.account
+            ))  # fmt: skip
+        return outcome
+
+    def _failure(self, fix: PlannedFix, code: str, message: str) -> Failed:
+        self.ledger.append(CreateFailed(
+            time=now(), account=self.account, region=self.region, vpc_id=fix.vpc_id, code=code,
+            message=message,
+        ))  # fmt: skip
+        return Failed(
+            vpc_id=fix.vpc_id, region=self.region, code=code, message=message, account=self.account
+        )
