@@ -108,11 +108,14 @@ class BatchCreator:
         return outcome
 
     def _made(self, ids: list[str], response: dict) -> dict[str, str]:
-        """VPC id -> new flow log id, through the run tag (by the answer's order if that fails)."""
+        """VPC id -> new flow log id: through the run tag (the answer does not say which is
+        which), unless the batch had one VPC; by the answer's order if the look-up fails."""
+        made = response.get("FlowLogIds") or []
+        if len(ids) == 1 and len(made) == 1 and not response.get("Unsuccessful"):
+            return {ids[0]: made[0]}
         try:
             return tagged_flow_logs(self.ec2, self.run_id, ids)
         except (ClientError, BotoCoreError):
-            made = response.get("FlowLogIds") or []
             failed = {item.get("ResourceId") for item in response.get("Unsuccessful") or []}
             succeeded = [vpc_id for vpc_id in ids if vpc_id not in failed]
             return dict(zip(succeeded, made, strict=False)) if len(made) == len(succeeded) else {}

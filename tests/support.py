@@ -149,3 +149,15 @@ def fix_json(capsys, *args: str) -> tuple[int, dict, str]:
     code = main(["fix", *args, "--yes", "--output", "json"])
     out, err = capsys.readouterr()
     return code, json.loads(out) if out.strip() else {}, err
+
+
+def ocsf_finding(arn: str, status: str = "FAIL", check: str = "vpc_flow_logs_enabled") -> dict:
+    """The fields of a Prowler OCSF finding that the fix reads (the rest are left out)."""
+    region = arn.split(":")[3]
+    return {
+        "metadata": {"event_code": check, "product": {"name": "Prowler", "uid": "prowler"}},
+        "finding_info": {"uid": f"prowler-aws-{check}-{arn}"},
+        "status_code": status,
+        "resources": [{"uid": arn, "region": region}],
+        "cloud": {"account": {"uid": arn.split(":")[4]}, "region": region},
+    }

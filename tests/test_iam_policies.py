@@ -41,10 +41,11 @@ def policy(name: str) -> dict:
     return json.loads((POLICIES / name).read_text())
 
 
-def actions(document: dict) -> set[str]:
+def actions(document: dict, scoped: bool = False) -> set[str]:
+    """The document's actions; every statement allows them on every resource unless ``scoped``."""
     found: set[str] = set()
     for statement in document["Statement"]:
-        assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
+        assert statement["Effect"] == "Allow" and (scoped or statement["Resource"] == "*")
         value = statement["Action"]
         found |= {value} if isinstance(value, str) else set(value)
     assert not any("*" in a for a in found), "no wildcard actions"
@@ -167,3 +168,87 @@ def test_fix_policy_without_a_needed_action_fails_without_a_flow_log(
         _as(monkeypatch, keys)
         assert main(["fix", "--region", REGION_A, "--region", REGION_B, *CWL, "--yes"]) != 0
     assert flow_log_ids() == before
+
+
+def test_organization_policies_fix_and_back_out_members_through_their_role(
+    aws, seen, monkeypatch, capsys
+):
+    """The caller holds organization-caller-policy.json; each member's role holds fix-policy.json
+    and backout-policy.json and trusts the caller's account (member-role-trust.json)."""
+    from devtools.org_estate import account_session, seed_organization
+
+    org = seed_organization(members=2, failing=2)
+    caller_doc = policy("organization-caller-policy.json")
+    trust = json.loads(
+        (POLICIES / "member-role-trust.json")
+        .read_text()
+        .replace("MANAGEMENT_ACCOUNT_ID", org.management)
+        .replace("EXTERNAL_ID", "ext-123")
+    )
+    assert trust["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{org.management}:root"}
+    role_name = caller_doc["Statement"][2]["Resource"].rsplit("/", 1)[1]
+    for member in org.members:
+        iam = account_session(member, org.management).client("iam")
+        iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+        for name in ("fix-policy.json", "backout-policy.json"):
+            iam.put_role_policy(
+                RoleName=role_name,
+                PolicyName=name,
+                PolicyDocument=json.dumps(for_moto(policy(name))),
+            )
+
+    def flow_logs() -> set[str]:
+        return {
+            fl["FlowLogId"]
+            for member in org.members
+            for region in (REGION_A, REGION_B)
+            for fl in account_session(member, org.management)
+            .client("ec2", region_name=region)
+            .describe_flow_logs()["FlowLogs"]
+        }
+
+    before = flow_logs()
+    caller = _user("org-caller", caller_doc)
+    listless = _user(
+        "listless",
+        {**caller_doc, "Statement": [caller_doc["Statement"][0], caller_doc["Statement"][2]]},
+    )
+    members = [arg for member in org.members for arg in ("--account-id", member)]
+    reach = ["--role-name", role_name, "--external-id", "ext-123"]
+    s3 = ["--log-destination-type", "s3", "--log-destination", f"arn:aws:s3:::{org.bucket}"]
+    with enable_iam_authentication():
+        _as(monkeypatch, caller)
+        seen.clear()
+        argv = [
+            "fix",
+            *members,
+            *reach,
+            "--region",
+            REGION_A,
+            "--region",
+            REGION_B,
+            *s3,
+            "--yes",
+            "--output",
+            "json",
+        ]
+        assert main(argv) == 0, capsys.readouterr().err
+        run = json.loads(capsys.readouterr().out)
+        assert {c["account"] for c in run["created"]} == set(org.members) and len(
+            run["created"]
+        ) == 8
+        assert main(["backout", run["run_id"], "--yes"]) == 0  # the role (and external id) recorded
+        assert "8 deleted" in capsys.readouterr().out
+        granted = (
+            actions(caller_doc, scoped=True)
+            | actions(for_moto(policy("fix-policy.json")))
+            | actions(policy("backout-policy.json"))
+        )
+        assert (
+            {"sts:AssumeRole", "ec2:CreateFlowLogs", "ec2:DeleteFlowLogs"} <= set(seen) <= granted
+        ), set(seen) - granted
+        # without organizations:ListAccounts the caller cannot list the organization
+        _as(monkeypatch, listless)
+        assert main(["fix", "--organization", *reach, "--region", REGION_A, *s3, "--dry-run"]) == 1
+        assert "cannot list the organization's accounts" in capsys.readouterr().err
+    assert flow_logs() == before

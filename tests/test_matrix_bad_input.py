@@ -16,6 +16,7 @@ from tests.support import (
     CWL,
     client,
     create_role,
+    ocsf_finding,
     snapshot,
 )
 
@@ -223,18 +224,6 @@ def test_corrupt_ledger(damage, words, small, capsys):
     path = Ledger.open(run_id).path
     path.write_text(damage(path.read_text()))
     refused(capsys, ["backout", run_id, "--yes"], words)
-
-
-def ocsf_finding(arn: str, status: str = "FAIL", check: str = "vpc_flow_logs_enabled") -> dict:
-    """The fields of a Prowler OCSF finding that the fix reads (the rest are left out)."""
-    region = arn.split(":")[3]
-    return {
-        "metadata": {"event_code": check, "product": {"name": "Prowler", "uid": "prowler"}},
-        "finding_info": {"uid": f"prowler-aws-{check}-{arn}"},
-        "status_code": status,
-        "resources": [{"uid": arn, "region": region}],
-        "cloud": {"account": {"uid": arn.split(":")[4]}, "region": region},
-    }
 
 
 def test_fix_from_findings_replans_from_a_fresh_scan(role, estate, capsys, tmp_path):

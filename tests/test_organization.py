@@ -1,0 +1,275 @@
+"""A whole AWS Organization in one fix run (moto in-process: its AssumeRole credentials act in
+the member account; its Organizations API lists the accounts): accounts and regions in parallel,
+batched creates, one run, one backout."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from devtools.org_estate import REGIONS, ROLE, Org, account_session, seed_organization
+from prowler_vpc_flow_logs.cli import main
+from prowler_vpc_flow_logs.remediation.accounts import Reach
+from prowler_vpc_flow_logs.remediation.ledger import (
+    CreateRequested,
+    FlowLogCreated,
+    Ledger,
+    RunStarted,
+    list_runs,
+)
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY, RoleSettings
+from prowler_vpc_flow_logs.service import FlowLogs
+from tests.support import BOTH, fix_json, keyed_verdicts, ocsf_finding
+
+S3 = ["--log-destination-type", "s3", "--log-destination", "arn:aws:s3:::org-flow-logs"]
+ORG = ["--organization", "--role-name", ROLE, *BOTH]
+
+
+@pytest.fixture
+def org(aws) -> Org:
+    return seed_organization(members=2, failing=3)
+
+
+def flow_logs(org: Org) -> dict[str, set[str]]:
+    """Account -> every flow log id in both regions (tags included in the comparison's key)."""
+    found = {}
+    for account in org.accounts:
+        session = account_session(account, org.management)
+        found[account] = {
+            (fl["FlowLogId"], fl["ResourceId"], json.dumps(fl.get("Tags", []), sort_keys=True))
+            for region in REGIONS
+            for fl in session.client("ec2", region_name=region).describe_flow_logs()["FlowLogs"]
+        }
+    return found
+
+
+def tagged(org: Org, run_id: str) -> set[str]:
+    return {
+        fl["FlowLogId"]
+        for account in org.accounts
+        for region in REGIONS
+        for fl in account_session(account, org.management)
+        .client("ec2", region_name=region)
+        .describe_flow_logs(Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}])["FlowLogs"]
+    }
+
+
+def verdicts(org: Org) -> dict[str, str]:
+    """VPC id -> the check's verdict, each account scanned through the role as `prowler -R` would."""
+    reach = Reach(None, RoleSettings(role_name=ROLE))
+    found = {}
+    for account in org.accounts:
+        service = FlowLogs(reach.provider(account, REGIONS))
+        found |= {
+            vpc: v.status for vpc, v in keyed_verdicts(service).items() if vpc.startswith("vpc-")
+        }
+    return found
+
+
+def every(org: Org, which: dict[str, dict[str, list[str]]]) -> set[tuple[str, str, str]]:
+    return {
+        (a, r, vpc) for a, regions in which.items() for r, ids in regions.items() for vpc in ids
+    }
+
+
+def test_an_organization_is_fixed_in_one_run_and_backed_out_exactly(org, capsys):
+    before, statuses = flow_logs(org), verdicts(org)
+    assert {statuses[vpc] for _, _, vpc in every(org, org.failing)} == {"FAIL"}
+    code, result, err = fix_json(capsys, *ORG, *S3)
+    assert code == 0, err
+    assert result["accounts"] == org.accounts and result["account"] == org.management
+    assert {(c["account"], c["region"], c["vpc_id"]) for c in result["created"]} == every(
+        org, org.failing
+    )
+    assert {
+        (s["account"], s["vpc_id"])
+        for s in result["skipped"]
+        if s["reason"].startswith("compliant")
+    } == {(a, vpc) for a, _, vpc in every(org, org.passing)}
+    assert {verdicts(org)[vpc] for _, _, vpc in every(org, org.failing)} == {"PASS"}
+    events = Ledger.open(result["run_id"]).events()
+    started = events[0]
+    assert isinstance(started, RunStarted) and started.accounts == org.accounts
+    assert started.role == RoleSettings(role_name=ROLE)
+    requests = [e for e in events if isinstance(e, CreateRequested)]
+    # one CreateFlowLogs per account, region and destination, not one per VPC
+    assert sorted((e.account, e.region, len(e.vpc_ids)) for e in requests) == sorted(
+        (a, r, 3) for a in org.accounts for r in REGIONS
+    )
+    assert {(e.account, e.vpc_id) for e in events if isinstance(e, FlowLogCreated)} == {
+        (a, vpc) for a, _, vpc in every(org, org.failing)
+    }
+    [run] = list_runs()
+    assert run.accounts == org.accounts and run.created == 18
+    assert main(["runs"]) == 0 and f"accounts {','.join(org.accounts)}" in capsys.readouterr().out
+    assert main(["backout", result["run_id"], "--yes"]) == 0
+    assert "18 deleted, 0 refused" in capsys.readouterr().out
+    assert flow_logs(org) == before and verdicts(org) == statuses
+    assert list_runs()[0].backed_out == "yes"
+
+
+def test_the_dry_run_plans_per_account_and_region(org, capsys):
+    before = flow_logs(org)
+    assert main(["fix", *ORG, *S3, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for account in org.accounts:
+        assert f"Plan for account {account}, regions eu-west-1, us-east-1:" in out
+        assert f"{account} eu-west-1: 3, {account} us-east-1: 3" in out
+    assert "for 6 VPC(s) (eu-west-1: 3, us-east-1: 3):" in out
+    assert "In all: 18 flow log(s) in 3 account(s)" in out and "0 account(s) not reached" in out
+    assert flow_logs(org) == before
+
+
+def _deny_assume_role(account: str):
+    """AssumeRole into ``account`` fails as AWS would when the caller may not assume the role."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name == "AssumeRole" and f":{account}:" in params.get("RoleArn", ""):
+            error = {
+                "Code": "AccessDenied",
+                "Message": f"not authorized to perform: sts:AssumeRole on {account}",
+            }
+            raise ClientError({"Error": error}, name)
+        return original(self, name, params)
+
+    return call
+
+
+def test_an_unreachable_member_is_named_while_the_others_complete(org, capsys, monkeypatch):
+    before = flow_logs(org)
+    denied, other = org.members
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", _deny_assume_role(denied))
+        code, result, err = fix_json(capsys, *ORG, *S3)
+    assert code == 1
+    assert (
+        list(result["account_errors"]) == [denied]
+        and "AccessDenied" in result["account_errors"][denied]
+    )
+    assert f"CANNOT REACH account {denied}" in err  # the plan says it on stderr with --output json
+    assert {c["account"] for c in result["created"]} == {org.management, other}
+    assert flow_logs(org)[denied] == before[denied]
+    run_id = result["run_id"]
+    # the backout cannot reach one account of the run: the others are cleaned, it is named
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", _deny_assume_role(other))
+        assert main(["backout", run_id, "--yes"]) == 1
+    out = capsys.readouterr().out
+    assert f"CANNOT REACH account {other}" in out and "run the backout again" in out
+    assert flow_logs(org)[org.management] == before[org.management]
+    assert flow_logs(org)[other] != before[other] and list_runs()[0].backed_out == "partly"
+    assert main(["backout", run_id, "--yes"]) == 0  # later, with the role back: finished
+    assert flow_logs(org) == before and list_runs()[0].backed_out == "yes"
+
+
+def test_a_crash_after_n_batches_leaves_nothing_behind(org, capsys, monkeypatch):
+    before = flow_logs(org)
+    original = botocore.client.BaseClient._make_api_call
+    batches = {"n": 0}
+
+    def call(self, name, params):
+        if name == "CreateFlowLogs":
+            if batches["n"] == 4:
+                raise KeyboardInterrupt("simulated crash")
+            batches["n"] += 1
+        return original(self, name, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+        assert main(["fix", *ORG, *S3, "--yes", "--batch-size", "2"]) == 130
+    err = capsys.readouterr().err
+    [run] = list_runs()
+    assert f"interrupted during run {run.run_id}" in err and not run.finished
+    assert tagged(org, run.run_id) and run.created == len(tagged(org, run.run_id))
+    assert main(["backout", run.run_id, "--yes"]) == 0
+    assert flow_logs(org) == before and tagged(org, run.run_id) == set()
+
+
+def test_a_batch_aws_refuses_is_split_until_each_vpc_is_created(org, capsys, monkeypatch):
+    """AWS refuses calls of more than 2 VPCs here (before moto sees them): the batch is halved."""
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name == "CreateFlowLogs" and len(params["ResourceIds"]) > 2:
+            error = {"Code": "InvalidParameterValue", "Message": "too many resources for the test"}
+            raise ClientError({"Error": error}, name)
+        return original(self, name, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+        code, result, _ = fix_json(
+            capsys, "--account-id", org.management, "--region", REGIONS[0], *S3
+        )
+    assert code == 0 and result["failed"] == []
+    assert {c["vpc_id"] for c in result["created"]} == set(org.failing[org.management][REGIONS[0]])
+    sizes = [
+        len(e.vpc_ids)
+        for e in Ledger.open(result["run_id"]).events()
+        if isinstance(e, CreateRequested)
+    ]
+    assert sizes == [3, 1, 2]  # refused, then its halves
+
+
+def test_findings_files_of_several_accounts_are_fixed_each_in_its_account(org, capsys, tmp_path):
+    paths = []
+    for account in org.members:
+        region = REGIONS[0]
+        findings = [
+            ocsf_finding(f"arn:aws:ec2:{region}:{account}:vpc/{vpc}")
+            for vpc in org.failing[account][region][:2]
+        ]
+        path = tmp_path / f"{account}.ocsf.json"
+        path.write_text(json.dumps(findings))
+        paths.append(str(path))
+    code, result, _ = fix_json(capsys, "--from-findings", *paths, "--role-name", ROLE, *S3)
+    assert code == 0 and result["accounts"] == sorted(org.members)
+    assert {(c["account"], c["vpc_id"]) for c in result["created"]} == {
+        (a, vpc) for a in org.members for vpc in org.failing[a][REGIONS[0]][:2]
+    }
+    code, _, err = fix_json(
+        capsys, "--from-findings", *paths, *S3
+    )  # no role: refused, nothing written
+    assert code == 2 and "pass --role-name" in err
+
+
+def test_each_account_gets_its_own_delivery_role(org, capsys, monkeypatch):
+    """CloudWatch Logs: arn:aws:iam::{account}:role/NAME names the delivery role of each account."""
+    from devtools.estate import trust_policy
+
+    for account in org.accounts:
+        iam = account_session(account, org.management).client("iam")
+        iam.create_role(
+            RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(trust_policy())
+        )
+    cwl = [
+        "--log-destination-type", "cloud-watch-logs", "--log-group-name", "/vpc/org",
+        "--deliver-logs-permission-arn", "arn:aws:iam::{account}:role/flow-logs-delivery",
+        "--create-log-group",
+    ]  # fmt: skip
+    # a member without that role: the whole run is refused before any write, naming the account
+    missing = account_session(org.members[1], org.management).client("iam")
+    missing.delete_role(RoleName="flow-logs-delivery")
+    before = flow_logs(org)
+    code, _, err = fix_json(capsys, *ORG, *cwl)
+    assert (
+        code == 2
+        and f"account {org.members[1]}: delivery role arn:aws:iam::{org.members[1]}" in err
+    )
+    assert flow_logs(org) == before
+    missing.create_role(
+        RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(trust_policy())
+    )
+    code, result, err = fix_json(capsys, *ORG, *cwl)
+    assert code == 0, err
+    assert len(result["created"]) == 18 and len(result["log_groups_created"]) == 6
+    session = account_session(org.members[0], org.management)
+    made = session.client("ec2", region_name=REGIONS[0]).describe_flow_logs(
+        Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [result["run_id"]]}]
+    )["FlowLogs"]
+    assert {fl["DeliverLogsPermissionArn"] for fl in made} == {
+        f"arn:aws:iam::{org.members[0]}:role/flow-logs-delivery"
+    }
