@@ -190,11 +190,26 @@ class CallCounter:
         }
 
 
+def _run(program: str, args: list[str]) -> int | str | None:
+    """Run ``prowler ARGS`` or ``vpc-flow-logs ARGS`` in this process; its exit code."""
+    if program == "vpc-flow-logs":
+        from prowler_vpc_flow_logs.cli import main as vpc_flow_logs
+
+        return vpc_flow_logs(args)
+    from prowler.__main__ import prowler
+
+    sys.argv = ["prowler", *args]
+    result = prowler()
+    return result if isinstance(result, int) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run ``prowler ARGS`` in this process under a CallCounter and write its report."""
+    """Run ``prowler ARGS`` (or ``vpc-flow-logs ARGS``) in this process under a CallCounter and
+    write its report."""
     parser = argparse.ArgumentParser(prog="python -m devtools.callprobe", description=__doc__)
     parser.add_argument("--out", type=Path, required=True, help="JSON report to write")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="sleep before every call")
+    parser.add_argument("--program", choices=("prowler", "vpc-flow-logs"), default="prowler")
     parser.add_argument(
         "prowler_args", nargs=argparse.REMAINDER, help="-- then Prowler's arguments"
     )
@@ -207,11 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     code: int | str | None = 0
     try:
-        from prowler.__main__ import prowler
-
-        sys.argv = ["prowler", *prowler_args]
-        result = prowler()
-        code = result if isinstance(result, int) else 0
+        code = _run(args.program, prowler_args)
     except SystemExit as exit_:
         code = exit_.code
     finally:
