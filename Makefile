@@ -38,6 +38,7 @@ demo: plugin
 
 bench: plugin
 	$(PY) -m devtools.bench $(BENCH_ARGS)
+	$(PY) -m devtools.bench_org $(BENCH_ORG_ARGS)
 
 # Break each promise of the fault matrix in the installed plug-in; every mutant must be caught.
 mutants: plugin
