@@ -85,7 +85,10 @@ def _create_log_groups(
     for region in plan.log_groups_to_create:
         logs = client_for("logs", region)
         try:
-            logs.create_log_group(logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem})
+            key = {"kmsKeyId": s.kms_key_id} if s.kms_key_id else {}
+            logs.create_log_group(
+                logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem}, **key
+            )
         except ClientError as error:
             if error_code(error) != "ResourceAlreadyExistsException":
                 raise

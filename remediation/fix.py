@@ -52,7 +52,7 @@ def plan_fix(
     service = scan(targets, profile, audit_config)
     plan = make_plan(service, targets, settings)
     clients = Clients(service.session)
-    check_prerequisites(plan, clients)
+    check_prerequisites(plan, clients, service.policy)
     return plan, clients
 
 

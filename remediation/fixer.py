@@ -104,7 +104,7 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
         clients = Clients(service.session)
         if region not in run.checked_regions:
             try:
-                check_prerequisites(plan, clients)
+                check_prerequisites(plan, clients, service.policy)
             except UserError as error:
                 run.region_errors[region] = str(error)
                 print(f"\t  {CHECK_ID} fixer: {error}. Nothing will be created in {region}.")

@@ -36,6 +36,8 @@ NOT_SEEN_BY_MOTO = {
     "firehose:DescribeDeliveryStream": "probes existing Firehose destinations; none on this estate",
     "ec2:DescribeSubnets": "read only when subnet-level flow logs exist; none on this estate",
     "ec2:DescribeRegions": "read by Prowler's AwsProvider only when no region is given",
+    "s3:GetEncryptionConfiguration": "read only under vpc_flow_logs_require_kms (moto names it s3:ListBucket)",
+    "s3:GetLifecycleConfiguration": "read only under vpc_flow_logs_min_retention_days, for an S3 destination",
 }
 
 
