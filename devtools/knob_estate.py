@@ -22,25 +22,28 @@ FOLDER = "team"  # the S3 folder of the prefixed flow log
 CIS_FORMAT = "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${vpc-id}"
 NO_ACTION = "${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol}"
 
-# case -> (verdict under STRICT, what its finding says under STRICT); every case passes with
-# the knobs off
-# fmt: off
+# One VPC per case: its verdict under STRICT and what its finding then says; every case passes
+# with the knobs off.
+_CASES = """
+retention-30-days      FAIL  log group '/knob/30-days' keeps records 30 days; vpc_flow_logs_min_retention_days requires 365
+retention-400-days     PASS  (required as well: records kept at least 365 days, KMS encryption
+retention-unset        PASS  to CloudWatch Logs log group '/knob/never-expire'
+log-group-without-kms  FAIL  log group '/knob/no-kms' is not encrypted with a KMS key; vpc_flow_logs_require_kms is true
+s3-lifecycle-30-days   FAIL  S3 bucket 'knob-kms-30-days' keeps records under 'AWSLogs/123456789012/vpcflowlogs/us-east-1/' 30 days (lifecycle rule 'expire-30'); vpc_flow_logs_min_retention_days requires 365
+s3-lifecycle-400-days  PASS  to S3 bucket 'knob-kms-400-days'
+s3-sse-s3-only         FAIL  S3 bucket 'knob-sse-s3' is encrypted with AES256, not KMS; vpc_flow_logs_require_kms is true
+s3-folder-other-rule   PASS  to S3 bucket 'knob-kms-folder'
+interval-600           FAIL  MaxAggregationInterval is 600 s; vpc_flow_logs_max_aggregation_interval requires 60
+format-without-action  FAIL  LogFormat lacks action (vpc_flow_logs_required_fields)
+format-with-fields     PASS  capturing REJECT traffic as required
+one-bad-one-good       PASS  Note: not counted:
+firehose               PASS  counts although the record retention and KMS encryption of its Firehose delivery stream
+"""
+# case -> (verdict under STRICT, what its finding says under STRICT)
 KNOB_CASES: dict[str, tuple[str, str]] = {
-    "retention-30-days": ("FAIL", "log group '/knob/30-days' keeps records 30 days; vpc_flow_logs_min_retention_days requires 365"),
-    "retention-400-days": ("PASS", "(required as well: records kept at least 365 days, KMS encryption"),
-    "retention-unset": ("PASS", "to CloudWatch Logs log group '/knob/never-expire'"),
-    "log-group-without-kms": ("FAIL", "log group '/knob/no-kms' is not encrypted with a KMS key; vpc_flow_logs_require_kms is true"),
-    "s3-lifecycle-30-days": ("FAIL", "S3 bucket 'knob-kms-30-days' keeps records under 'AWSLogs/123456789012/vpcflowlogs/us-east-1/' 30 days (lifecycle rule 'expire-30'); vpc_flow_logs_min_retention_days requires 365"),
-    "s3-lifecycle-400-days": ("PASS", "to S3 bucket 'knob-kms-400-days'"),
-    "s3-sse-s3-only": ("FAIL", "S3 bucket 'knob-sse-s3' is encrypted with AES256, not KMS; vpc_flow_logs_require_kms is true"),
-    "s3-folder-other-rule": ("PASS", "to S3 bucket 'knob-kms-folder'"),
-    "interval-600": ("FAIL", "MaxAggregationInterval is 600 s; vpc_flow_logs_max_aggregation_interval requires 60"),
-    "format-without-action": ("FAIL", "LogFormat lacks action (vpc_flow_logs_required_fields)"),
-    "format-with-fields": ("PASS", "capturing REJECT traffic as required"),
-    "one-bad-one-good": ("PASS", "Note: not counted: "),
-    "firehose": ("PASS", "counts although the record retention and KMS encryption of its Firehose delivery stream"),
+    name: (verdict, words)
+    for name, verdict, words in (line.split(maxsplit=2) for line in _CASES.strip().splitlines())
 }
-# fmt: on
 
 
 def expected_knob_verdicts(estate: Estate, strict: bool) -> dict[str, str]:
