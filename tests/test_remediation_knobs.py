@@ -171,3 +171,32 @@ def test_records_that_must_never_expire_get_no_retention_and_refuse_one():
     assert settings_for(settings(), policy).retention_in_days is None
     with pytest.raises(UserError, match="requires records that never expire"):
         settings_for(settings(retention_in_days=3653), policy)
+
+
+def test_prowler_fixer_follows_the_scans_knobs(knob_world, capsys):
+    """`prowler --fixer` with the strict --config-file: the missing key is said once and nothing
+    is written; with the key, the created log group and flow logs satisfy the strict config."""
+    from prowler_vpc_flow_logs.remediation.fixer import FixerRun, fix_finding
+    from prowler_vpc_flow_logs.service import FlowLogs
+    from tests.support import aws_provider
+
+    estate, role, key = knob_world
+    section = {
+        "log-destination-type": "cloud-watch-logs",
+        "log-group-name": "/vpc/fixer",
+        "deliver-logs-permission-arn": role,
+        "create-log-group": True,
+    }
+    failing = sorted(strict_failing(estate))
+    service = FlowLogs(aws_provider({REGION_A}, audit_config=STRICT))
+    service.fixer_config = {"vpc_flow_logs_enabled": section}
+    before, run = snapshot(), FixerRun()
+    assert not any(fix_finding(service, vpc_id, REGION_A, run) for vpc_id in failing)
+    assert capsys.readouterr().out.count("vpc_flow_logs_require_kms is true") == 1
+    assert snapshot() == before
+    service.fixer_config = {"vpc_flow_logs_enabled": {**section, "kms-key-id": key}}
+    run = FixerRun()
+    assert all(fix_finding(service, vpc_id, REGION_A, run) for vpc_id in failing)
+    [group] = client("logs").describe_log_groups(logGroupNamePrefix="/vpc/fixer")["logGroups"]
+    assert (group["retentionInDays"], group["kmsKeyId"]) == (365, key)
+    assert set(statuses([REGION_A], STRICT).values()) == {"PASS"}
