@@ -3,8 +3,9 @@
 Starts moto on 127.0.0.1 (a free port), seeds one VPC per case of the policy in two
 regions, runs `prowler aws --checks vpc_flow_logs_enabled`, prints each VPC's verdict
 and reason next to what the built-in rule ("any flow log exists") would have said,
-then (when present) goes on with the remediation demo. Exits non-zero if a verdict
-differs from the policy's expectation.
+shows one VPC judged again under the strict config of the opt-in knobs
+(examples/strict_config.yaml), then (when present) goes on with the remediation demo.
+Exits non-zero if a verdict differs from the policy's expectation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 from devtools.estate import EXPECTED, REGION_A, REGION_B, Estate, seed_policy_estate
+from devtools.knob_estate import STRICT_CONFIG
 from devtools.moto_server import MotoServer
 from devtools.prowler_cli import ProwlerRun, run_prowler
 
@@ -50,6 +52,34 @@ def print_verdicts(run: ProwlerRun, estate: Estate, builtin: dict[str, str] | No
         print(textwrap.indent(textwrap.fill(reason, 100), "    "))
 
 
+STRICT_CASE = "all-to-log-group"  # passes by default; its log group has no KMS key, interval 600 s
+STRICT_WORDS = ("vpc_flow_logs_require_kms is true", "MaxAggregationInterval is 600 s")
+
+
+def strict_section(env: dict[str, str], estate: Estate, default: ProwlerRun, out: Path) -> bool:
+    """One VPC judged again under examples/strict_config.yaml; True when it fails as it should."""
+    config = "examples/strict_config.yaml"
+    print(f"\n==== The opt-in knobs: VPC {STRICT_CASE} under {config} ====")
+    print(textwrap.indent(STRICT_CONFIG.read_text().split("aws:", 1)[1].strip("\n"), "  "))
+    print(f"\n$ prowler aws --checks vpc_flow_logs_enabled -f {REGION_A} --config-file {config}\n")
+    args = [
+        "--checks",
+        "vpc_flow_logs_enabled",
+        "-f",
+        REGION_A,
+        "--config-file",
+        str(STRICT_CONFIG),
+    ]
+    strict = run_prowler(args, env, out, "strict")
+    vpc_id = estate.vpcs[STRICT_CASE]
+    for label, run in (("default config", default), ("strict config", strict)):
+        finding = run.by_resource().get(vpc_id, {})
+        print(f"{label}: {finding.get('status_code', 'no finding')}")
+        print(textwrap.indent(textwrap.fill(finding.get("status_detail", ""), 100), "    "))
+    text = strict.by_resource().get(vpc_id, {}).get("status_detail", "")
+    return strict.statuses().get(vpc_id) == "FAIL" and all(w in text for w in STRICT_WORDS)
+
+
 def main() -> int:
     server = MotoServer().start()
     try:
@@ -78,6 +108,12 @@ def main() -> int:
             )
             if wrong:
                 print(f"demo: unexpected verdicts: {wrong}", file=sys.stderr)
+                return 1
+            if not strict_section(env, estate, run, Path(tmp)):
+                print(
+                    f"demo: {STRICT_CASE} does not fail as expected under the strict config",
+                    file=sys.stderr,
+                )
                 return 1
             if importlib.util.find_spec("devtools.demo_remediation"):
                 from devtools.demo_remediation import run_remediation_demo

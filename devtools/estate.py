@@ -98,13 +98,51 @@ class Estate:
         return result
 
 
-def _ec2_backend(region: str):
+def ec2_backend(region: str):
     return get_backend("ec2")[DEFAULT_ACCOUNT_ID][region]
+
+
+class Seeder:
+    """Creates named VPCs and their flow logs, recording both in ``estate``."""
+
+    def __init__(self, client: ClientFactory, estate: Estate) -> None:
+        self.client, self.estate = client, estate
+
+    def vpc(self, name: str, cidr: str, region: str = REGION_A, in_use: bool = True) -> str:
+        ec2 = self.client("ec2", region)
+        vpc_id = ec2.create_vpc(
+            CidrBlock=cidr,
+            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}],
+        )["Vpc"]["VpcId"]
+        if in_use:
+            subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr.replace("/16", "/24"))
+            ec2.create_network_interface(SubnetId=subnet["Subnet"]["SubnetId"])
+        self.estate.vpcs[name] = vpc_id
+        self.estate.flow_logs[name] = []
+        return vpc_id
+
+    def flow_log(self, name: str, traffic: str, region: str = REGION_A, **destination) -> str:
+        if (
+            "LogGroupName" in destination
+            or destination.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"
+        ):
+            destination.setdefault("DeliverLogsPermissionArn", ROLE_ARN)
+        response = self.client("ec2", region).create_flow_logs(
+            ResourceType="VPC",
+            ResourceIds=[self.estate.vpcs[name]],
+            TrafficType=traffic,
+            **destination,
+        )
+        assert not response["Unsuccessful"], response["Unsuccessful"]
+        self.estate.flow_logs[name].extend(response["FlowLogIds"])
+        return response["FlowLogIds"][0]
 
 
 def seed_policy_estate(client: ClientFactory) -> Estate:
     """Create one VPC per policy case (see EXPECTED) in two regions."""
     estate = Estate()
+    seeder = Seeder(client, estate)
+    vpc, flow_log = seeder.vpc, seeder.flow_log
     for region in (REGION_A, REGION_B):
         s3 = client("s3", region)
         bucket = f"flow-logs-{region}"
@@ -115,32 +153,6 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
         )
         s3.create_bucket(Bucket=bucket, **kwargs)
         client("logs", region).create_log_group(logGroupName="/vpc/flow-logs")
-
-    def vpc(name: str, cidr: str, region: str = REGION_A, in_use: bool = True) -> str:
-        ec2 = client("ec2", region)
-        vpc_id = ec2.create_vpc(
-            CidrBlock=cidr,
-            TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}],
-        )["Vpc"]["VpcId"]
-        if in_use:
-            subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr.replace("/16", "/24"))
-            ec2.create_network_interface(SubnetId=subnet["Subnet"]["SubnetId"])
-        estate.vpcs[name] = vpc_id
-        estate.flow_logs[name] = []
-        return vpc_id
-
-    def flow_log(name: str, traffic: str, region: str = REGION_A, **destination) -> str:
-        if (
-            "LogGroupName" in destination
-            or destination.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs"
-        ):
-            destination.setdefault("DeliverLogsPermissionArn", ROLE_ARN)
-        response = client("ec2", region).create_flow_logs(
-            ResourceType="VPC", ResourceIds=[estate.vpcs[name]], TrafficType=traffic, **destination
-        )
-        assert not response["Unsuccessful"], response["Unsuccessful"]
-        estate.flow_logs[name].extend(response["FlowLogIds"])
-        return response["FlowLogIds"][0]
 
     bucket_a = f"arn:aws:s3:::flow-logs-{REGION_A}"
     vpc("all-to-log-group", "10.1.0.0/16")
@@ -161,7 +173,7 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
 
     vpc("not-active", "10.6.0.0/16")
     inactive = flow_log("not-active", "ALL", LogGroupName="/vpc/flow-logs")
-    _ec2_backend(REGION_A).flow_logs[inactive].flow_log_status = "INACTIVE"  # moto: always ACTIVE
+    ec2_backend(REGION_A).flow_logs[inactive].flow_log_status = "INACTIVE"  # moto: always ACTIVE
 
     logs_a = client("logs", REGION_A)
     logs_a.create_log_group(logGroupName="/vpc/deleted-later")
@@ -219,11 +231,11 @@ def seed_policy_estate(client: ClientFactory) -> Estate:
         LogDestinationType="cloud-watch-logs",
         LogDestination=f"arn:aws:logs:{REGION_A}:999999999999:log-group:central-flow-logs",
     )
-    backend_log = _ec2_backend(REGION_A).flow_logs[cross]
+    backend_log = ec2_backend(REGION_A).flow_logs[cross]
     backend_log.deliver_logs_status, backend_log.deliver_logs_error_message = "SUCCESS", None
 
     shared = vpc("shared-from-other-account", "10.13.0.0/16")
-    _ec2_backend(REGION_A).vpcs[shared].__class__ = _SharedVpc  # moto has no RAM-shared VPCs
+    ec2_backend(REGION_A).vpcs[shared].__class__ = _SharedVpc  # moto has no RAM-shared VPCs
 
     vpc("unused-no-flow-logs", "10.14.0.0/16", in_use=False)
 

@@ -114,9 +114,23 @@ MUTANTS = (
     Mutant(
         "an-empty-knob-counts-as-unset",
         "config.py",
-        "    raw = config[TRAFFIC_TYPE_KEY]\n",
-        "    raw = config[TRAFFIC_TYPE_KEY]\n    if raw is None:\n        return None\n",
+        "    if knob.key not in config or knob.read(config[knob.key]) is not None:",
+        "    if knob.key not in config or config[knob.key] is None or knob.read(config[knob.key]) is not None:",
         ("tests/test_matrix_bad_input.py",),
+    ),
+    Mutant(
+        "a-denied-bucket-read-means-nothing-to-fear",
+        "destinations.py",
+        'state.unread[fact] = f"{action} failed ({code}); {advice(action, code)}"',
+        'setattr(state, fact, "aws:kms" if fact == "encryption" else [])',
+        ("tests/test_matrix_denied_reads.py",),
+    ),
+    Mutant(
+        "the-fix-ignores-the-knobs",
+        "remediation/plan.py",
+        "    settings = settings_for(settings, service.policy)\n",
+        "",
+        ("tests/test_remediation_knobs.py",),
     ),
     Mutant(
         "status-misses-a-reinstalled-prowler",

@@ -51,7 +51,10 @@ def _create_log_group(plan: Plan, region: str, ledger: Ledger, client_for: Clien
     logs = client_for("logs", region)
     created = []
     try:
-        logs.create_log_group(logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem})
+        key = {"kmsKeyId": s.kms_key_id} if s.kms_key_id else {}
+        logs.create_log_group(
+            logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem}, **key
+        )
     except ClientError as error:
         if error_code(error) != "ResourceAlreadyExistsException":
             raise

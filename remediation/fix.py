@@ -86,7 +86,7 @@ def _plan_account(
     service = FlowLogs(reach.provider(account, _regions(mine, reach), audit_config))
     plan = make_plan(service, mine, settings.for_account(account))
     clients = Clients(service.session)
-    check_prerequisites(plan, clients)
+    check_prerequisites(plan, clients, service.policy)
     return plan, clients
 
 

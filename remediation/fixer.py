@@ -21,7 +21,7 @@ from .ledger import Ledger, RunFinished, check_writable, now
 from .models import FixSettings
 from .plan import make_plan
 from .targets import Targets
-from .validate import check_prerequisites, check_traffic, settings_from
+from .validate import check_prerequisites, check_traffic, settings_for, settings_from
 
 SETTINGS = set(FixSettings.model_fields) | {"state_dir"}
 
@@ -80,6 +80,7 @@ def _prepare(service, run: FixerRun) -> None:
     try:
         settings, state = read_config(getattr(service, "fixer_config", None))
         check_traffic(settings, service.policy.required_traffic_type)
+        settings = settings_for(settings, service.policy)  # the knobs' defaults, said once
         check_writable(state)
         run.settings, run.state = settings, state
     except UserError as error:
@@ -104,7 +105,7 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
         clients = Clients(service.session)
         if region not in run.checked_regions:
             try:
-                check_prerequisites(plan, clients)
+                check_prerequisites(plan, clients, service.policy)
             except UserError as error:
                 run.region_errors[region] = str(error)
                 print(f"\t  {CHECK_ID} fixer: {error}. Nothing will be created in {region}.")

@@ -45,6 +45,7 @@ class FixSettings(BaseModel):
     log_format: str | None = None
     create_log_group: bool = False
     retention_in_days: int | None = None
+    kms_key_id: str | None = None  # for created log groups, as aws logs create-log-group
 
     def destination(self, region: str, account: str):
         """The Destination a flow log created with these settings writes to, in ``region``."""

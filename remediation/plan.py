@@ -9,7 +9,7 @@ from prowler_vpc_flow_logs.verdicts import verdict_for, verdicts
 
 from .models import FixSettings, Plan, PlannedFix, Skip
 from .targets import Targets
-from .validate import check_traffic
+from .validate import check_traffic, settings_for
 
 UNKNOWN = "not fixed, its flow logs are unknown"
 UNUSED = "unused (no network interfaces)"
@@ -70,6 +70,7 @@ def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
 def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
     """The plan for these targets, from the check's service (already collected) and policy."""
     check_traffic(settings, service.policy.required_traffic_type)
+    settings = settings_for(settings, service.policy)
     if targets.account and targets.account != service.audited_account:
         raise UserError(
             f"the findings are about account {targets.account}, but the credentials are for account "

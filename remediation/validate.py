@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from prowler_vpc_flow_logs import record_format
+from prowler_vpc_flow_logs import knobs, record_format
 from prowler_vpc_flow_logs.aws_errors import (
     DENIED_CODES,
     NOT_FOUND_CODES,
@@ -17,9 +17,10 @@ from prowler_vpc_flow_logs.aws_errors import (
     error_message,
 )
 from prowler_vpc_flow_logs.clients import ClientFor
-from prowler_vpc_flow_logs.destinations import check_destination
+from prowler_vpc_flow_logs.destinations import check_destination, s3_key_prefix
 from prowler_vpc_flow_logs.errors import UserError
-from prowler_vpc_flow_logs.policy import meets
+from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog
+from prowler_vpc_flow_logs.policy import Policy, assess, meets
 from prowler_vpc_flow_logs.prowler_integration import parse_arn
 
 from .models import FixSettings, Plan
@@ -31,6 +32,7 @@ BUCKET_ARN = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^\s]*)?$"
 )
 LOG_GROUP = re.compile(r"^[\w#./-]{1,512}$")
+KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
 RETENTION_DAYS = (
     1,
     3,
@@ -104,6 +106,7 @@ def check_settings(s: FixSettings) -> None:
                 ("--deliver-logs-permission-arn", s.deliver_logs_permission_arn),
                 ("--create-log-group", s.create_log_group),
                 ("--retention-in-days", s.retention_in_days),
+                ("--kms-key-id", s.kms_key_id),
             )
             if value
         ]
@@ -122,6 +125,13 @@ def check_settings(s: FixSettings) -> None:
             raise UserError(
                 f"--retention-in-days {s.retention_in_days} is not one CloudWatch Logs accepts "
                 f"({', '.join(map(str, RETENTION_DAYS))})"
+            )
+    if s.kms_key_id is not None:
+        if not s.create_log_group:
+            raise _conflict("--kms-key-id applies only with --create-log-group")
+        if not KMS_KEY_ARN.match(s.kms_key_id):
+            raise UserError(
+                f"--kms-key-id '{s.kms_key_id}' is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
             )
     if s.log_format is not None:
         if not record_format.is_well_formed(s.log_format):
@@ -145,6 +155,83 @@ def check_traffic(settings: FixSettings, required: str) -> None:
         )
 
 
+def settings_for(settings: FixSettings, policy: Policy) -> FixSettings:
+    """The settings with what the config's knobs require filled in where a flag was not given;
+    a UserError (nothing written) where a given flag would create a flow log that fails them."""
+    update: dict = {}
+    refuse = "would not satisfy the Prowler config file"
+    interval = settings.max_aggregation_interval
+    if policy.max_aggregation_interval is not None:
+        if interval is None:
+            update["max_aggregation_interval"] = policy.max_aggregation_interval
+        elif interval > policy.max_aggregation_interval:
+            raise UserError(
+                f"--max-aggregation-interval {interval} {refuse}: {knobs.MAX_INTERVAL_KEY} is "
+                f"{policy.max_aggregation_interval}"
+            )
+    if policy.required_fields and settings.log_format is not None:
+        lacking = knobs.fields_problem(settings.log_format, policy.required_fields)
+        if lacking:
+            raise UserError(f"--log-format {refuse}: {lacking}")
+    elif policy.required_fields:
+        missing = [f for f in policy.required_fields if f not in record_format.DEFAULT_FIELDS]
+        if missing:  # AWS's default format, plus the fields it lacks
+            fields = record_format.DEFAULT_FIELDS + tuple(missing)
+            update["log_format"] = " ".join(f"${{{name}}}" for name in fields)
+    minimum, days = policy.min_retention_days, settings.retention_in_days
+    if minimum is not None and settings.create_log_group:
+        if days is None and minimum != knobs.NEVER_EXPIRE:  # the next value CloudWatch accepts
+            update["retention_in_days"] = next((d for d in RETENTION_DAYS if d >= minimum), None)
+        elif days is not None and knobs.too_short(days, minimum):
+            raise UserError(
+                f"--retention-in-days {days} {refuse}: {knobs.MIN_RETENTION_KEY} requires "
+                f"{knobs.required_retention(minimum)}"
+            )
+    if policy.require_kms and settings.create_log_group and not settings.kms_key_id:
+        raise UserError(
+            f"--create-log-group without --kms-key-id {refuse}: {knobs.REQUIRE_KMS_KEY} is true; "
+            "pass --kms-key-id KEY_ARN for the log groups it creates"
+        )
+    return settings.model_copy(update=update)
+
+
+def _refuse_knob_misses(
+    plan: Plan,
+    policy: Policy | None,
+    destination: Destination,
+    state: DestinationState,
+    regions: list[str],
+) -> None:
+    """Refuse a destination on which a flow log created with the plan's settings (in these
+    regions) would not count under the knobs, judged by the check's own policy; reads that
+    failed become warnings."""
+    if policy is None or state.status != "exists":
+        return
+    s, problems = plan.settings, []
+    raw = {"LogDestinationType": s.log_destination_type, "LogDestination": s.log_destination}
+    for region in regions:
+        new = FlowLog(
+            id="the new flow log",
+            resource_id="-",
+            resource_type="VPC",
+            traffic_type=s.traffic_type,
+            destination=destination,
+            max_aggregation_interval=s.max_aggregation_interval,
+            log_format=s.log_format,
+            s3_key_prefix=s3_key_prefix(raw, region, plan.account),
+        )
+        found = assess(new, {destination: state}, policy)
+        for unknown in found.unknown:
+            warning = f"a new flow log {unknown}; it may not count under the Prowler config file"
+            plan.warnings += [] if warning in plan.warnings else [warning]
+        problems += [p for p in found.problems if p not in found.unknown and p not in problems]
+    if problems:
+        raise UserError(
+            f"{destination.describe()} would not satisfy the Prowler config file: "
+            f"{'; '.join(problems)}; choose another destination, or change it first"
+        )
+
+
 def _trusts_flow_logs(document: dict | str) -> bool:
     if isinstance(document, str):  # URL-encoded JSON when botocore did not decode it
         document = json.loads(unquote(document))
@@ -165,13 +252,14 @@ def _trusts_flow_logs(document: dict | str) -> bool:
     return False
 
 
-def check_prerequisites(plan: Plan, client_for: ClientFor) -> None:
+def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None = None) -> None:
     """Read what the settings name; raise on anything missing, note what could not be read.
 
     The destination is read with the check's own probe, so a look-up that fails (denied,
     throttled, S3's 403) is a warning here, as it is "could not be looked up" in a finding;
     CreateFlowLogs checks the destination itself. Adds the regions whose log group must be
-    created to ``plan.log_groups_to_create``.
+    created to ``plan.log_groups_to_create``. With ``policy`` (the scan's, with its knobs), an
+    existing destination on which the new flow logs would not count is refused.
     """
     s = plan.settings
     regions = sorted({fix.region for fix in plan.fixes})
@@ -179,11 +267,13 @@ def check_prerequisites(plan: Plan, client_for: ClientFor) -> None:
         return
     if s.log_destination_type == "s3":
         bucket = s.destination(regions[0], plan.account)
-        state = check_destination(bucket, client_for, plan.account)
+        reads = policy.s3_reads() if policy else frozenset()
+        state = check_destination(bucket, client_for, plan.account, reads)
         if state.status == "missing":
             raise UserError(f"S3 bucket '{bucket.name}' does not exist")
         if state.status == "error":
             plan.warnings.append(f"could not verify S3 bucket '{bucket.name}': {state.detail}")
+        _refuse_knob_misses(plan, policy, bucket, state, regions)
         return
     _check_delivery_role(plan, client_for, regions[0])
     missing: list[str] = []
@@ -196,6 +286,8 @@ def check_prerequisites(plan: Plan, client_for: ClientFor) -> None:
             plan.warnings.append(
                 f"could not check log group '{group.name}' in {region}: {state.detail}"
             )
+        else:
+            _refuse_knob_misses(plan, policy, group, state, [region])
     if missing and not s.create_log_group:
         raise UserError(
             f"log group '{s.log_group_name}' does not exist in {', '.join(missing)}; create it or pass "

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from moto import mock_aws
+from moto.iam.access_control import IAMRequestBase
 
 from devtools.estate import Estate, seed_policy_estate
 from tests.support import DUMMY_ENV, client, create_role
@@ -39,6 +40,20 @@ def estate(aws) -> Estate:
 def role(estate) -> str:
     """The estate plus the delivery role its ROLE_ARN names."""
     return create_role()
+
+
+@pytest.fixture
+def seen(monkeypatch) -> set[str]:
+    """Every action moto's authorizer checks (and permits) from now on."""
+    performed: set[str] = set()
+    original = IAMRequestBase.check_action_permitted
+
+    def record(self, resource):
+        original(self, resource)
+        performed.add(self._action)
+
+    monkeypatch.setattr(IAMRequestBase, "check_action_permitted", record)
+    return performed
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -78,10 +78,11 @@ def failing_call(operation: str, region: str | None = None, code: str = "AccessD
     return mock.patch.object(botocore.client.BaseClient, "_make_api_call", call)
 
 
-# moto quirk: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
-# authorizes HeadBucket with s3:ListBucket). Tests under moto's IAM enforcement grant (or deny)
-# the two together; the shipped policies hold only the real action.
-MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket"}
+# moto quirks: it authorizes HeadBucket as "s3:HeadBucket", an action AWS does not have (AWS
+# authorizes HeadBucket with s3:ListBucket), and GetBucketEncryption as "s3:ListBucket" (AWS:
+# s3:GetEncryptionConfiguration). Tests under moto's IAM enforcement grant (or deny) each real
+# action together with moto's name for it; the shipped policies hold only the real actions.
+MOTO_ALIASES = {"s3:ListBucket": "s3:HeadBucket", "s3:GetEncryptionConfiguration": "s3:ListBucket"}
 
 
 def for_moto(policy: dict) -> dict:

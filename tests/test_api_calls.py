@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from devtools.bench_estate import REGIONS, BenchEstate, seed
 from devtools.callprobe import CallCounter
+from devtools.knob_estate import STRICT
 from prowler_vpc_flow_logs.service import PAGE_SIZE, FlowLogs
 from tests.support import aws_provider
 
@@ -33,11 +34,16 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @functools.cache
-def collect(vpcs_per_region: int, scan_unused: bool) -> tuple[CallCounter, BenchEstate]:
-    """Seed the estate, build FlowLogs once under a CallCounter (cached: each size is seeded once)."""
+def collect(
+    vpcs_per_region: int, scan_unused: bool, strict: bool = False
+) -> tuple[CallCounter, BenchEstate]:
+    """Seed the estate, build FlowLogs once under a CallCounter (cached: each size is seeded
+    once); ``strict``: every knob on (examples/strict_config.yaml)."""
     with mock_aws():
         estate = seed(vpcs_per_region)
-        provider = aws_provider(set(REGIONS), scan_unused_services=scan_unused)
+        provider = aws_provider(
+            set(REGIONS), scan_unused_services=scan_unused, audit_config=STRICT if strict else {}
+        )
         with CallCounter() as counter:
             service = FlowLogs(provider)
         assert sum(len(data.vpcs) for data in service.regions.values()) == estate.total_vpcs
@@ -91,3 +97,24 @@ def test_calls_per_region_at_1000_vpcs(scan_unused: bool) -> None:
     )
     for region in REGIONS:
         assert {op for (r, s, op) in calls if r == region and s == "ec2"} == expected
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["knobs-off", "strict"])
+def test_knobs_add_bucket_reads_only_when_on_and_never_per_vpc(strict: bool) -> None:
+    """One probe per distinct destination: a log group's retention and key come with its one
+    DescribeLogGroups; a bucket adds GetBucketEncryption and GetBucketLifecycleConfiguration
+    only under the knobs, once per bucket, however many VPCs write to it."""
+    small, _ = collect(10, False, strict)
+    large, estate = collect(200, False, strict)
+    assert first_pages(small) == first_pages(large)
+    probes: Counter[str] = Counter()
+    for (_, service, op), n in large.by_operation().items():
+        if service != "ec2":
+            probes[op] += n
+    per_kind = estate.destinations // 2  # one log group and one bucket per region
+    expected = Counter({"DescribeLogGroups": per_kind, "HeadBucket": per_kind})
+    if strict:
+        expected.update(
+            {"GetBucketEncryption": per_kind, "GetBucketLifecycleConfiguration": per_kind}
+        )
+    assert probes == expected

@@ -16,11 +16,13 @@ from importlib.resources import files
 
 import pytest
 from moto.core.authorization import enable_iam_authentication
-from moto.iam.access_control import IAMRequestBase
 
 from devtools.estate import REGION_A, REGION_B
+from devtools.knob_estate import STRICT, seed_knob_estate
 from prowler_vpc_flow_logs.cli import main
-from tests.support import CWL, client, create_role, flow_log_ids, for_moto, statuses
+from tests.support import CWL, MOTO_ALIASES, client, create_role, flow_log_ids, for_moto, statuses
+from tests.test_matrix_denied_reads import POLICY as CHECK_POLICY
+from tests.test_matrix_denied_reads import scan_as
 
 POLICIES = files("prowler_vpc_flow_logs") / "iam"
 # Needed on AWS, not authorized by moto 5.2.5 (or not reached on this estate), and why.
@@ -34,6 +36,8 @@ NOT_SEEN_BY_MOTO = {
     "firehose:DescribeDeliveryStream": "probes existing Firehose destinations; none on this estate",
     "ec2:DescribeSubnets": "read only when subnet-level flow logs exist; none on this estate",
     "ec2:DescribeRegions": "read by Prowler's AwsProvider only when no region is given",
+    "s3:GetEncryptionConfiguration": "read only under vpc_flow_logs_require_kms (moto names it s3:ListBucket)",
+    "s3:GetLifecycleConfiguration": "read only under vpc_flow_logs_min_retention_days, for an S3 destination",
 }
 
 
@@ -86,20 +90,6 @@ def _user(name: str, document: dict) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
     }
-
-
-@pytest.fixture
-def seen(monkeypatch) -> set[str]:
-    """Every action moto's authorizer checks (and permits) from now on."""
-    performed: set[str] = set()
-    original = IAMRequestBase.check_action_permitted
-
-    def record(self, resource):
-        original(self, resource)
-        performed.add(self._action)
-
-    monkeypatch.setattr(IAMRequestBase, "check_action_permitted", record)
-    return performed
 
 
 def _as(monkeypatch, keys: dict[str, str]) -> None:
@@ -252,3 +242,13 @@ def test_organization_policies_fix_and_back_out_members_through_their_role(
         assert main(["fix", "--organization", *reach, "--region", REGION_A, *s3, "--dry-run"]) == 1
         assert "cannot list the organization's accounts" in capsys.readouterr().err
     assert flow_logs() == before
+
+
+def test_check_policy_is_exactly_what_a_strict_scan_reads(estate, seen):
+    """Both estates under the strict config: every read of the check is in check-policy.json,
+    and every action of check-policy.json is read (moto's names mapped back to AWS's)."""
+    seed_knob_estate(client, create_role())
+    result = scan_as(CHECK_POLICY, STRICT)
+    assert not [v for v in result.values() if " failed " in v.status_extended]
+    real = {alias: action for action, alias in MOTO_ALIASES.items()}
+    assert {real.get(action, action) for action in seen} == actions(CHECK_POLICY)

@@ -1,20 +1,33 @@
 """The check's knobs in Prowler's config file (``--config-file``, under ``aws:``).
 
-Read once per scan and never raising: a missing key means the default; a value that is
-empty, ``null``, of the wrong type or not one of the allowed values means the strictest
-setting, and the reason is said in every finding (``Policy.note``). ``problems`` lists the
-same reasons for ``vpc-flow-logs fix --config-file``, which refuses such a file.
+Read once per scan and never raising: a missing key means the default (the traffic type's
+CIS minimum; every other knob off); a value that is empty, ``null``, of the wrong type or not
+one of the allowed values means the strictest setting, and the reason is said in every
+finding (``Policy.note``). ``problems`` lists the same reasons for
+``vpc-flow-logs fix --config-file``, which refuses such a file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from prowler_vpc_flow_logs import record_format
+from prowler_vpc_flow_logs.knobs import (
+    MAX_INTERVAL_KEY,
+    MIN_RETENTION_KEY,
+    NEVER_EXPIRE,
+    REQUIRE_KMS_KEY,
+    REQUIRED_FIELDS_KEY,
+)
+from prowler_vpc_flow_logs.policy import Policy
 
 TRAFFIC_TYPE_KEY = "vpc_flow_logs_required_traffic_type"
 TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")  # what the knob accepts
 DEFAULT_TRAFFIC_TYPE = "REJECT"  # the CIS AWS Foundations / Security Hub EC2.6 minimum
 STRICTEST_TRAFFIC_TYPE = "ALL"
+INTERVALS = (60, 600)
 
 
 def _shown(raw: Any) -> str:
@@ -23,37 +36,127 @@ def _shown(raw: Any) -> str:
     return repr(raw)
 
 
-def _traffic_problem(config: Mapping[str, Any]) -> str | None:
-    if TRAFFIC_TYPE_KEY not in config:
-        return None
-    raw = config[TRAFFIC_TYPE_KEY]
-    if isinstance(raw, str) and raw.strip().upper() in TRAFFIC_TYPES:
-        return None
+def _traffic(raw: Any) -> str | None:
     return (
-        f"{TRAFFIC_TYPE_KEY} is {_shown(raw)} in the Prowler config file; "
-        f"it must be one of {', '.join(TRAFFIC_TYPES)}"
+        raw.strip().upper()
+        if isinstance(raw, str) and raw.strip().upper() in TRAFFIC_TYPES
+        else None
     )
+
+
+def _retention(raw: Any) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1 else None
+
+
+def _kms(raw: Any) -> bool | None:
+    return raw if isinstance(raw, bool) else None
+
+
+def _interval(raw: Any) -> int | None:
+    return raw if type(raw) is int and raw in INTERVALS else None
+
+
+def _fields(raw: Any) -> tuple[str, ...] | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    if not all(isinstance(f, str) and f.strip() in record_format.FIELDS for f in raw):
+        return None
+    return tuple(dict.fromkeys(f.strip() for f in raw))
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One key of the config file: how to read it, what it must be, its strictest setting."""
+
+    key: str
+    read: Callable[[Any], Any]  # the valid value, or None when invalid
+    must_be: str
+    strictest: Any
+    strictest_said: str  # "<strictest setting> because <problem>"
+
+
+KNOBS = (
+    Knob(
+        TRAFFIC_TYPE_KEY,
+        _traffic,
+        f"one of {', '.join(TRAFFIC_TYPES)}",
+        STRICTEST_TRAFFIC_TYPE,
+        f"{STRICTEST_TRAFFIC_TYPE} traffic is required",
+    ),
+    Knob(
+        MIN_RETENTION_KEY,
+        _retention,
+        "a whole number of days, 1 or more",
+        NEVER_EXPIRE,
+        "records must never expire",
+    ),
+    Knob(REQUIRE_KMS_KEY, _kms, "true or false", True, "KMS encryption is required"),
+    Knob(
+        MAX_INTERVAL_KEY,
+        _interval,
+        "60 or 600",
+        60,
+        "a MaxAggregationInterval of 60 s is required",
+    ),
+    Knob(
+        REQUIRED_FIELDS_KEY,
+        _fields,
+        "a list of flow log record field names (such as "
+        "[srcaddr, dstaddr, srcport, dstport, protocol, action])",
+        record_format.FIELDS,
+        "every record field AWS knows is required",
+    ),
+)
+
+
+def _config(audit_config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return audit_config if isinstance(audit_config, Mapping) else {}
+
+
+def _problem(knob: Knob, config: Mapping[str, Any]) -> str | None:
+    if knob.key not in config or knob.read(config[knob.key]) is not None:
+        return None
+    return f"{knob.key} is {_shown(config[knob.key])} in the Prowler config file; it must be {knob.must_be}"
+
+
+def _value(knob: Knob, config: Mapping[str, Any], default: Any = None) -> Any:
+    if knob.key not in config:
+        return default
+    value = knob.read(config[knob.key])
+    return knob.strictest if value is None else value
 
 
 def problems(audit_config: Mapping[str, Any] | None) -> list[str]:
     """What is wrong with the check's knobs in this config; empty when every knob is fine or unset."""
-    config = audit_config if isinstance(audit_config, Mapping) else {}
-    return [problem for problem in (_traffic_problem(config),) if problem]
+    config = _config(audit_config)
+    return [problem for knob in KNOBS if (problem := _problem(knob, config))]
 
 
 def required_traffic_type(audit_config: Mapping[str, Any] | None) -> str:
-    """The knob's value: the default when unset, the strictest when invalid."""
-    config = audit_config if isinstance(audit_config, Mapping) else {}
-    if TRAFFIC_TYPE_KEY not in config:
-        return DEFAULT_TRAFFIC_TYPE
-    if _traffic_problem(config):
-        return STRICTEST_TRAFFIC_TYPE
-    return str(config[TRAFFIC_TYPE_KEY]).strip().upper()
+    """The traffic knob's value: the default when unset, the strictest when invalid."""
+    return _value(KNOBS[0], _config(audit_config), DEFAULT_TRAFFIC_TYPE)
 
 
 def strictest_note(audit_config: Mapping[str, Any] | None) -> str:
     """What every finding says when a knob is invalid ("" when all are fine)."""
-    found = problems(audit_config)
-    if not found:
-        return ""
-    return f"{STRICTEST_TRAFFIC_TYPE} traffic is required because " + "; ".join(found)
+    config = _config(audit_config)
+    return "; ".join(
+        f"{knob.strictest_said} because {problem}"
+        for knob in KNOBS
+        if (problem := _problem(knob, config))
+    )
+
+
+def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Policy:
+    """The Policy a scan judges by: every knob's value (off when unset), and the note."""
+    config = _config(audit_config)
+    _, retention, kms, interval, fields = KNOBS
+    return Policy(
+        required_traffic_type=required_traffic_type(config),
+        audited_account=audited_account,
+        note=strictest_note(config),
+        min_retention_days=_value(retention, config),
+        require_kms=bool(_value(kms, config, False)),
+        max_aggregation_interval=_value(interval, config),
+        required_fields=_value(fields, config),
+    )

@@ -1,16 +1,21 @@
 """Flow-log destinations: parse them from DescribeFlowLogs and learn whether they still exist.
 
 ``check_destination`` is the one probe: the check judges flow logs with it, and the fix reads
-the destination it will write to with it, so S3's 403 means the same to both.
+the destination it will write to with it, so S3's 403 means the same to both. A log group's
+retention and KMS key come with its one DescribeLogGroups call; a bucket's default encryption
+and lifecycle rules are read only when a knob needs them (``reads``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, NOT_FOUND_CODES, advice, error_code
 from prowler_vpc_flow_logs.clients import ClientFor
-from prowler_vpc_flow_logs.facts import Destination, DestinationState
+from prowler_vpc_flow_logs.facts import Destination, DestinationState, LifecycleRule
 from prowler_vpc_flow_logs.prowler_integration import arn_resource, bucket_name, parse_arn
 
 # The IAM action behind each existence probe, named in findings when it fails.
@@ -18,6 +23,11 @@ PROBE_ACTIONS = {
     "cloud-watch-logs": "logs:DescribeLogGroups",
     "s3": "s3:ListBucket",
     "kinesis-data-firehose": "firehose:DescribeDeliveryStream",
+}
+# The IAM action behind each extra read of a bucket, by the fact it reads.
+S3_READ_ACTIONS = {
+    "encryption": "s3:GetEncryptionConfiguration",
+    "lifecycle": "s3:GetLifecycleConfiguration",
 }
 
 # HeadBucket answers 403 both for a bucket of another account and for one the scanning role may
@@ -56,6 +66,19 @@ def parse_destination(raw: dict, region: str, account: str) -> Destination | Non
     return None
 
 
+def s3_key_prefix(raw: dict, region: str, account: str) -> str | None:
+    """Where an S3 flow log (a DescribeFlowLogs entry) writes its records in the bucket:
+    ``[folder/]AWSLogs/<account>/vpcflowlogs/<region>/``, or the Hive-compatible layout."""
+    if raw.get("LogDestinationType") != "s3":
+        return None
+    folder = arn_resource(raw.get("LogDestination") or "").partition("/")[2].strip("/")
+    if (raw.get("DestinationOptions") or {}).get("HiveCompatiblePartitions"):
+        tail = f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
+    else:
+        tail = f"AWSLogs/{account}/vpcflowlogs/{region}/"
+    return f"{folder}/{tail}" if folder else tail
+
+
 def _failed(destination: Destination, error: Exception) -> DestinationState:
     """A probe that failed: the destination's existence is unknown, never assumed."""
     code = error_code(error)
@@ -69,12 +92,83 @@ def _log_group(destination: Destination, client_for: ClientFor) -> DestinationSt
     logs = client_for("logs", destination.region)
     pages = logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=destination.name)
     for page in pages:
-        if any(group["logGroupName"] == destination.name for group in page["logGroups"]):
-            return DestinationState(status="exists")
+        for group in page["logGroups"]:
+            if group["logGroupName"] == destination.name:
+                return DestinationState(
+                    status="exists",
+                    retention_days=group.get("retentionInDays"),  # absent: never expire
+                    kms_key_id=group.get("kmsKeyId"),
+                )
     return DestinationState(status="missing")
 
 
-def _bucket(destination: Destination, client_for: ClientFor) -> DestinationState:
+def _encryption(s3, bucket: str) -> dict:
+    try:
+        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+    except ClientError as error:
+        if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
+            return {"encryption": ""}
+        raise
+    default = next(
+        (
+            rule["ApplyServerSideEncryptionByDefault"]
+            for rule in rules.get("Rules", [])
+            if "ApplyServerSideEncryptionByDefault" in rule
+        ),
+        {},
+    )
+    return {
+        "encryption": default.get("SSEAlgorithm", ""),
+        "kms_key_id": default.get("KMSMasterKeyID"),
+    }
+
+
+def _expiration_date(value) -> str | None:
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y-%m-%d")
+    return str(value)[:10] if value else None
+
+
+def lifecycle_rule(raw: dict) -> LifecycleRule:
+    """One rule of GetBucketLifecycleConfiguration as plain data (prefix in Filter.Prefix,
+    Filter.And.Prefix or the legacy top-level Prefix)."""
+    rule_filter = raw.get("Filter")
+    if rule_filter is None:
+        prefix, tagged = raw.get("Prefix", ""), False
+    else:
+        both = rule_filter.get("And") or {}
+        prefix = rule_filter.get("Prefix", both.get("Prefix", ""))
+        tagged = "Tag" in rule_filter or bool(both.get("Tags"))
+    expiration = raw.get("Expiration") or {}
+    return LifecycleRule(
+        id=raw.get("ID", ""),
+        enabled=raw.get("Status") == "Enabled",
+        prefix=prefix or "",
+        tag_filtered=tagged,
+        expiration_days=expiration.get("Days"),
+        expiration_date=_expiration_date(expiration.get("Date")),
+    )
+
+
+def _lifecycle(s3, bucket: str) -> dict:
+    try:
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    except ClientError as error:
+        if error_code(error) == "NoSuchLifecycleConfiguration":
+            return {"lifecycle": []}  # nothing expires
+        raise
+    return {"lifecycle": [lifecycle_rule(rule) for rule in rules]}
+
+
+_S3_READS: dict[str, Callable[[object, str], dict]] = {
+    "encryption": _encryption,
+    "lifecycle": _lifecycle,
+}
+
+
+def _bucket(
+    destination: Destination, client_for: ClientFor, reads: frozenset[str] = frozenset()
+) -> DestinationState:
     s3 = client_for("s3", destination.region or "us-east-1")
     try:
         s3.head_bucket(Bucket=destination.name)
@@ -87,7 +181,17 @@ def _bucket(destination: Destination, client_for: ClientFor) -> DestinationState
         if code in DENIED_CODES:
             return DestinationState(status="error", detail=S3_FORBIDDEN)
         raise
-    return DestinationState(status="exists")
+    state = DestinationState(status="exists")
+    for fact in sorted(reads):
+        try:
+            for name, value in _S3_READS[fact](s3, destination.name).items():
+                setattr(state, name, value)
+        except (ClientError, BotoCoreError) as error:
+            code, action = error_code(error), S3_READ_ACTIONS[fact]
+            if code == "NoSuchBucket":
+                return DestinationState(status="missing")
+            state.unread[fact] = f"{action} failed ({code}); {advice(action, code)}"
+    return state
 
 
 def _stream(destination: Destination, client_for: ClientFor) -> DestinationState:
@@ -108,14 +212,20 @@ _PROBES = {"cloud-watch-logs": _log_group, "s3": _bucket, "kinesis-data-firehose
 
 
 def check_destination(
-    destination: Destination, client_for: ClientFor, audited_account: str
+    destination: Destination,
+    client_for: ClientFor,
+    audited_account: str,
+    reads: frozenset[str] = frozenset(),
 ) -> DestinationState:
-    """Probe one destination with one call; ``client_for(service, region)`` gives boto3 clients."""
+    """Probe one destination with one call, plus a bucket's ``reads`` ("encryption",
+    "lifecycle": ``Policy.s3_reads``); ``client_for(service, region)`` gives boto3 clients."""
     if destination.account and destination.account != audited_account:
         return DestinationState(
             status="unverifiable", detail=f"it belongs to account {destination.account}"
         )
     try:
+        if destination.kind == "s3":
+            return _bucket(destination, client_for, reads)
         return _PROBES[destination.kind](destination, client_for)
     except (ClientError, BotoCoreError) as error:
         return _failed(destination, error)

@@ -70,11 +70,33 @@ class Destination(BaseModel):
         return f"Firehose delivery stream '{self.name}' in {self.region}"
 
 
+class LifecycleRule(BaseModel):
+    """One S3 lifecycle rule, as far as expiring current objects goes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = ""
+    enabled: bool = True
+    prefix: str = ""  # "" covers the whole bucket
+    tag_filtered: bool = False  # flow-log objects carry no tags: such a rule never applies
+    expiration_days: int | None = None
+    expiration_date: str | None = None  # ISO date: every object expires on that day
+
+    def describe(self) -> str:
+        return f"lifecycle rule '{self.id}'" if self.id else "a lifecycle rule without an ID"
+
+
 class DestinationState(BaseModel):
-    """Whether a destination still exists, as far as this account can tell."""
+    """Whether a destination still exists, as far as this account can tell, and what the probe
+    learned about how it keeps records (for the retention and KMS knobs)."""
 
     status: DestinationStatus
     detail: str = ""
+    retention_days: int | None = None  # log group's retentionInDays; None: records never expire
+    kms_key_id: str | None = None  # log group's kmsKeyId, or the bucket's default KMS key
+    encryption: str | None = None  # S3 default encryption (SSEAlgorithm, "" none); None: not read
+    lifecycle: list[LifecycleRule] | None = None  # S3 lifecycle rules; None: not read
+    unread: dict[str, str] = Field(default_factory=dict)  # "encryption"/"lifecycle" -> why not
 
 
 class FlowLog(BaseModel):
@@ -89,6 +111,9 @@ class FlowLog(BaseModel):
     deliver_error: str | None = None  # DeliverLogsErrorMessage
     traffic_type: str | None = None
     destination: Destination | None = None
+    max_aggregation_interval: int | None = None  # MaxAggregationInterval; None: AWS's 600
+    log_format: str | None = None  # LogFormat; None: AWS's default format
+    s3_key_prefix: str | None = None  # where an S3 flow log writes: [prefix/]AWSLogs/<acct>/...
 
     @property
     def is_vpc_level(self) -> bool:

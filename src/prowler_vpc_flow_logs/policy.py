@@ -6,6 +6,10 @@ flow log is usable when it is ACTIVE, its delivery has not FAILED and its destin
 flow logs are mentioned but never make a VPC pass. A read error never becomes a PASS and
 never reads as "disabled": when the verdict hangs on a read that failed (the VPC's flow logs,
 or whether a destination exists), the VPC is reported as not audited (FAIL, ``unreadable``).
+
+Opt-in knobs (config.py) add requirements a flow log must also meet to count: how long its
+records are kept, KMS encryption, its aggregation interval and its record fields (knobs.py).
+A knob fact that could not be read counts like a destination that could not be looked up.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from prowler_vpc_flow_logs import knobs
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, ReadError, Vpc
+from prowler_vpc_flow_logs.knobs import NEVER_EXPIRE, Retention
 
 TrafficType = Literal["ACCEPT", "REJECT", "ALL"]
 Status = Literal["PASS", "FAIL", "MANUAL"]
@@ -30,6 +36,37 @@ class Policy(BaseModel):
     required_traffic_type: TrafficType = "REJECT"
     audited_account: str
     note: str = ""  # said in every finding, e.g. why a configured value was not used
+    # the opt-in knobs; None (False) = off
+    min_retention_days: Retention | None = None  # NEVER_EXPIRE: records must never expire
+    require_kms: bool = False
+    max_aggregation_interval: Literal[60, 600] | None = None
+    required_fields: tuple[str, ...] | None = None
+
+    def s3_reads(self) -> frozenset[str]:
+        """What the destination probe must also read of an S3 bucket for the knobs that are on."""
+        return frozenset(
+            fact
+            for fact, on in (
+                ("lifecycle", self.min_retention_days is not None),
+                ("encryption", self.require_kms),
+            )
+            if on
+        )
+
+    def knobs_met(self) -> str:
+        """What a passing VPC's counted flow logs meet besides traffic ("" when the knobs are off)."""
+        met = []
+        if self.min_retention_days == NEVER_EXPIRE:
+            met.append("records that never expire")
+        elif self.min_retention_days is not None:
+            met.append(f"records kept at least {self.min_retention_days} days")
+        if self.require_kms:
+            met.append("KMS encryption")
+        if self.max_aggregation_interval is not None:
+            met.append(f"a MaxAggregationInterval of at most {self.max_aggregation_interval} s")
+        if self.required_fields:
+            met.append(f"the record fields {', '.join(self.required_fields)}")
+        return " (required as well: " + ", ".join(met) + ")" if met else ""
 
 
 class RegionNotes(BaseModel):
@@ -67,7 +104,9 @@ class Assessment:
 
     flow_log: FlowLog
     problems: list[str] = field(default_factory=list)
-    lookup_failed: str = ""  # its destination could not be looked up (one of the problems)
+    # what could not be read about it (its destination, or a fact a knob needs); each is also
+    # one of the problems
+    unknown: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -76,12 +115,16 @@ class Assessment:
 
     @property
     def undecided(self) -> bool:
-        """Its only flaw is a failed look-up: it might count, nobody knows."""
-        return self.problems == [self.lookup_failed] and bool(self.lookup_failed)
+        """Its only flaws are failed look-ups: it might count, nobody knows."""
+        return bool(self.unknown) and self.problems == self.unknown
 
 
-def assess(flow_log: FlowLog, destinations: Mapping[Destination, DestinationState]) -> Assessment:
-    """Judge one VPC-level flow log by its state, its delivery and its destination."""
+def assess(
+    flow_log: FlowLog,
+    destinations: Mapping[Destination, DestinationState],
+    policy: Policy | None = None,
+) -> Assessment:
+    """Judge one VPC-level flow log by its state, its delivery, its destination and the knobs."""
     found = Assessment(flow_log)
     if flow_log.status != "ACTIVE":
         found.problems.append(f"is not ACTIVE (FlowLogStatus {flow_log.status})")
@@ -90,22 +133,42 @@ def assess(flow_log: FlowLog, destinations: Mapping[Destination, DestinationStat
     destination = flow_log.destination
     if destination is None:
         found.problems.append("has no destination that this check can read")
+        _judge_record(found, policy)
         return found
     state = destinations.get(destination)
     where = f"writes to {destination.describe()}"
     if state is None:
-        found.lookup_failed = f"{where}, which was not looked up"
+        found.unknown.append(f"{where}, which was not looked up")
     elif state.status == "error":
-        found.lookup_failed = f"{where}, which could not be looked up: {state.detail}"
+        found.unknown.append(f"{where}, which could not be looked up: {state.detail}")
     elif state.status == "missing":
         found.problems.append(f"{where}, which does not exist")
     elif state.status == "unverifiable":
         found.notes.append(
             f"{flow_log.id} {where}, which cannot be checked from this account ({state.detail})"
         )
-    if found.lookup_failed:
-        found.problems.append(found.lookup_failed)
+    if policy is not None and state is not None and state.status in ("exists", "unverifiable"):
+        judged = knobs.judge_destination(
+            flow_log, destination, state, policy.min_retention_days, policy.require_kms
+        )
+        found.problems += judged.problems
+        found.unknown += judged.unknown
+        found.notes += judged.notes
+    _judge_record(found, policy)
+    found.problems += found.unknown
     return found
+
+
+def _judge_record(found: Assessment, policy: Policy | None) -> None:
+    """The knobs on the flow log itself: its aggregation interval and its record fields."""
+    if policy is not None:
+        found.problems += filter(
+            None,
+            [
+                knobs.interval_problem(found.flow_log, policy.max_aggregation_interval),
+                knobs.fields_problem(found.flow_log.log_format, policy.required_fields),
+            ],
+        )
 
 
 def _describe_log(flow_log: FlowLog) -> str:
@@ -178,7 +241,7 @@ def evaluate(
         )
         return verdict("FAIL", text, [], unreadable=True)
 
-    assessed = [assess(fl, destinations) for fl in logs if fl.is_vpc_level]
+    assessed = [assess(fl, destinations, policy) for fl in logs if fl.is_vpc_level]
     usable = [a.flow_log for a in assessed if a.usable]
     undecided = [a for a in assessed if a.undecided]
     broken = [f"{a.flow_log.id} " + " and ".join(a.problems) for a in assessed if not a.usable]
@@ -195,7 +258,7 @@ def evaluate(
         text = (
             f"{where} has VPC flow logs capturing {required} traffic as required: "
             + ", ".join(_describe_log(fl) for fl in contributing)
-            + " ACTIVE and delivering."
+            + f" ACTIVE and delivering{policy.knobs_met()}."
         )
         return verdict(
             "PASS", text, notes + (["not counted: " + "; ".join(broken)] if broken else [])
@@ -204,7 +267,7 @@ def evaluate(
     if undecided and meets(
         required, [fl.traffic_type for fl in usable + [a.flow_log for a in undecided]]
     ):
-        unknown = "; ".join(f"{a.flow_log.id} {a.lookup_failed}" for a in undecided)
+        unknown = "; ".join(f"{a.flow_log.id} " + " and ".join(a.unknown) for a in undecided)
         text = f"{where} could not be audited: {unknown}. No verdict on its flow logs was reached."
         return verdict("FAIL", text, [], unreadable=True)
 

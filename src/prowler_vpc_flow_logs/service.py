@@ -18,7 +18,11 @@ from prowler.providers.aws.lib.service.service import AWSService
 
 from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.clients import Clients
-from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
+from prowler_vpc_flow_logs.destinations import (
+    check_destination,
+    parse_destination,
+    s3_key_prefix,
+)
 from prowler_vpc_flow_logs.facts import (
     Destination,
     DestinationState,
@@ -28,7 +32,6 @@ from prowler_vpc_flow_logs.facts import (
     internal_error,
     read_error,
 )
-from prowler_vpc_flow_logs.policy import Policy
 
 PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
 
@@ -51,11 +54,7 @@ class FlowLogs(AWSService):
 
     def __init__(self, provider) -> None:
         super().__init__("ec2", provider)
-        self.policy = Policy(
-            required_traffic_type=config.required_traffic_type(self.audit_config),
-            audited_account=self.audited_account,
-            note=config.strictest_note(self.audit_config),
-        )
+        self.policy = config.policy(self.audit_config, self.audited_account)
         for problem in config.problems(self.audit_config):
             logger.error(f"{problem}; using the strictest setting")
         self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
@@ -191,12 +190,17 @@ class FlowLogs(AWSService):
             deliver_error=raw.get("DeliverLogsErrorMessage"),
             traffic_type=raw.get("TrafficType"),
             destination=parse_destination(raw, region, self.audited_account),
+            max_aggregation_interval=raw.get("MaxAggregationInterval"),
+            log_format=raw.get("LogFormat"),
+            s3_key_prefix=s3_key_prefix(raw, region, self.audited_account),
         )
 
     # -- destinations ---------------------------------------------------------
     def _probe(self, destination: Destination) -> None:
         try:
-            state = check_destination(destination, self._clients, self.audited_account)
+            state = check_destination(
+                destination, self._clients, self.audited_account, self.policy.s3_reads()
+            )
         except Exception as error:  # a defect: the destination's existence stays unknown
             failure = internal_error(destination.region or "us-east-1", error)
             state = DestinationState(status="error", detail=failure.describe())

@@ -55,6 +55,7 @@ def _fix(args: argparse.Namespace) -> int:
             "log_format": args.log_format,
             "create_log_group": args.create_log_group,
             "retention_in_days": args.retention_in_days,
+            "kms_key_id": args.kms_key_id,
         }
     )
     if args.dry_run and args.yes:
@@ -163,12 +164,12 @@ def register(subparsers) -> None:
         "--max-aggregation-interval",
         type=int,
         choices=(60, 600),
-        help="as --max-aggregation-interval of create-flow-logs, in seconds (default: AWS's, 600)",
+        help="as --max-aggregation-interval of create-flow-logs, in seconds (default: the --config-file's vpc_flow_logs_max_aggregation_interval, else AWS's 600)",
     )
     fix.add_argument(
         "--log-format",
         metavar="FMT",
-        help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format)",
+        help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format, plus the --config-file's vpc_flow_logs_required_fields it lacks)",
     )
     fix.add_argument(
         "--create-log-group",
@@ -179,12 +180,17 @@ def register(subparsers) -> None:
         "--retention-in-days",
         type=int,
         metavar="N",
-        help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: records never expire)",
+        help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: the --config-file's vpc_flow_logs_min_retention_days rounded up to a value CloudWatch Logs accepts, else records never expire)",
+    )
+    fix.add_argument(
+        "--kms-key-id",
+        metavar="KEY_ARN",
+        help="as aws logs create-log-group --kms-key-id, for a created log group (required with --create-log-group when the --config-file sets vpc_flow_logs_require_kms: true)",
     )
     fix.add_argument(
         "--config-file",
         metavar="FILE",
-        help="Prowler config file whose vpc_flow_logs_required_traffic_type the fix must satisfy (default: REJECT)",
+        help="Prowler config file whose vpc_flow_logs_* knobs the new flow logs must satisfy (default: traffic REJECT, the other knobs off); it sets the defaults above and refuses a destination that would not satisfy it",
     )
     fix.add_argument(
         "--wait",

@@ -53,6 +53,8 @@ def plan_text(plan: Plan) -> str:
         if retention
         else "records never expire; --retention-in-days N sets it"
     )
+    if plan.settings.kms_key_id:
+        kept += f", encrypted with KMS key {plan.settings.kms_key_id}"
     for region in plan.log_groups_to_create:
         lines.append(f"  create log group '{plan.settings.log_group_name}' in {region} ({kept})")
     unused = [s for s in plan.skipped if s.reason.startswith(UNUSED)]
