@@ -126,6 +126,20 @@ MUTANTS = (
         ("tests/test_matrix_plugin_safety.py",),
     ),
     Mutant(
+        "install-ignores-a-failed-self-test",
+        "activation.py",
+        "    if not result.passed:\n",
+        "    if False:\n",
+        ("tests/test_matrix_plugin_safety.py",),
+    ),
+    Mutant(
+        "a-probe-that-cannot-fail",
+        "selftest.py",
+        "                failures.append(Failure(reliance=reliance, reason=str(failed)))",
+        "                pass",
+        ("tests/test_selftest.py",),
+    ),
+    Mutant(
         "uninstall-downloads-when-nothing-to-do",
         "activation.py",
         '    if active_check(install) == "built-in":\n        present = _present_files(install.check_dir)',

@@ -16,6 +16,7 @@ from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs import prowler_integration as integration
 from tests.support import CIS_FIRST
 
+pytestmark = pytest.mark.compat
 OTHER_CHECK = "iam_password_policy_minimum_length_14"
 
 

@@ -1,30 +1,38 @@
 """Everything the plug-in relies on inside Prowler, in one place, each reliance named.
 
 Prowler is imported inside the functions, so ``vpc-flow-logs status`` still runs (and says so)
-where Prowler is missing or broken.
+where Prowler is missing or broken. Every reliance but CUSTOM_FOLDER_CLEANUP (a safety net that
+is harmless if Prowler stops deleting folders) has a probe of the same name in selftest.py, which
+``vpc-flow-logs install`` and ``status`` run instead of gating on Prowler's version. What differs
+between Prowler versions is decided here, at run time, once: where ``get_check_compliance`` is
+looked up (FINDING_COMPLIANCE), whether Prowler ships CIS Controls files
+(``prowler_cis_controls_mappings``), and what its metadata validators accept (METADATA).
 
 - CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
   check with a built-in's id is ignored), so ``vpc-flow-logs install`` copies our check files
   there (activation.py).
 - CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` whose status, text and
   resource fields the check sets (``reports``).
+- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)``: it reads its
+  ``session``, ``audit_config``, ``audited_account``, ``audited_partition`` and ``audit_resources``
+  (with ``is_resource_filtered``), and runs ``__threading_call__``; ``flow_logs_client`` is built
+  from ``Provider.get_global_provider()`` as Prowler's own service clients are.
 - METADATA: Prowler's ``CheckMetadata`` model must accept our metadata JSON, or every scan that
-  loads it breaks (``validate_metadata``).
+  loads it breaks (checked by the self-test before ``install`` writes anything).
 - FINDING_COMPLIANCE: a finding's ``compliance`` comes from
-  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time;
-  ``keep_cis_mappings_in_findings`` wraps it.
+  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time
+  (wherever Prowler defines it); ``keep_cis_mappings_in_findings`` wraps it.
 - ASFF_FIRST_20: the ASFF writer (``ASFF.format_compliance``) keeps the first 20 compliance keys;
   ``asff_keeps_front_keys`` probes it.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
   run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
-- PROVIDER: ``AwsProvider(profile=, regions=, config_content=, scan_unused_services=,
-  resource_arn=)`` and Prowler's botocore session config (``build_provider``,
-  ``retrying_session``); constructing an AwsProvider makes it Prowler's global provider, so the
-  remediation builds one only outside a scan.
+- PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` and Prowler's botocore session config
+  (``build_provider``, ``retrying_session``); constructing an AwsProvider makes it Prowler's
+  global provider, so the remediation builds one only outside a scan.
 - CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
 - ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
-- FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``, chosen by its
-  parameter names (checks/vpc_flow_logs_enabled/vpc_flow_logs_enabled_fixer.py).
+- FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=,
+  region=)``, chosen by its parameter names (checks/vpc_flow_logs_enabled/..._fixer.py).
 - COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
   ``prowler.compliance.universal`` entry points (pyproject.toml).
 """
@@ -81,19 +89,6 @@ def reports(check, service) -> list:
         )
         found.append(report)
     return found
-
-
-# -- METADATA --------------------------------------------------------------------------------
-def validate_metadata(path: Path) -> None:
-    """Parse our metadata with Prowler's own model; a UserError names what it rejects."""
-    from prowler.lib.check.models import CheckMetadata
-
-    try:
-        CheckMetadata.parse_file(path)
-    except Exception as error:
-        raise UserError(
-            f"our check metadata does not load in this Prowler ({error}); nothing changed", 1
-        ) from error
 
 
 # -- FINDING_COMPLIANCE and ASFF_FIRST_20 ----------------------------------------------------
@@ -229,6 +224,15 @@ def keep_cis_mappings_in_findings() -> bool:
         return False
 
 
+def prowlers_get_check_compliance() -> Callable[..., Any]:
+    """Prowler's own ``get_check_compliance`` where findings look it up, without our wrapper
+    (AttributeError when this Prowler has none there)."""
+    from prowler.lib.outputs import finding as finding_module
+
+    current = finding_module.get_check_compliance
+    return getattr(current, _ORIGINAL, current)
+
+
 def restore_get_check_compliance() -> None:
     """Undo ``keep_cis_mappings_in_findings`` (for tests)."""
     from prowler.lib.outputs import finding as finding_module
@@ -253,6 +257,16 @@ def _restore_after_custom_folder_run(check_dir: Path) -> None:
 
 
 # -- PROVIDER --------------------------------------------------------------------------------
+# The AwsProvider keyword arguments build_provider passes, in its order (probed by the self-test).
+PROVIDER_ARGUMENTS = (
+    "profile",
+    "regions",
+    "config_content",
+    "scan_unused_services",
+    "resource_arn",
+)
+
+
 def retrying_session(profile: str | None = None):
     """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
     import boto3
@@ -287,13 +301,14 @@ def build_provider(
     level = root.level
     root.setLevel(logging.CRITICAL)
     try:
-        provider = AwsProvider(
-            profile=profile,
-            regions=set(regions),
-            config_content=audit_config or {},
-            scan_unused_services=scan_unused_services,
-            resource_arn=resource_arn or [],
+        values = (
+            profile,
+            set(regions),
+            audit_config or {},
+            scan_unused_services,
+            resource_arn or [],
         )
+        provider = AwsProvider(**dict(zip(PROVIDER_ARGUMENTS, values, strict=True)))
     except (ClientError, BotoCoreError) as error:
         raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error
     except ProwlerException as error:
