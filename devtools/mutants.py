@@ -140,6 +140,13 @@ MUTANTS = (
         ("tests/test_selftest.py",),
     ),
     Mutant(
+        "manual-findings-still-crash-prowler-5.32.0-tables",
+        "prowler_integration.py",
+        "                setattr(module, TALLY, accumulate_group_status)",
+        "                pass",
+        ("tests/test_prowler_integration.py",),
+    ),
+    Mutant(
         "uninstall-downloads-when-nothing-to-do",
         "activation.py",
         '    if active_check(install) == "built-in":\n        present = _present_files(install.check_dir)',

@@ -1,12 +1,13 @@
 """Everything the plug-in relies on inside Prowler, in one place, each reliance named.
 
 Prowler is imported inside the functions, so ``vpc-flow-logs status`` still runs (and says so)
-where Prowler is missing or broken. Every reliance but CUSTOM_FOLDER_CLEANUP (a safety net that
-is harmless if Prowler stops deleting folders) has a probe of the same name in selftest.py, which
-``vpc-flow-logs install`` and ``status`` run instead of gating on Prowler's version. What differs
-between Prowler versions is decided here, at run time, once: where ``get_check_compliance`` is
-looked up (FINDING_COMPLIANCE), whether Prowler ships CIS Controls files
-(``prowler_cis_controls_mappings``), and what its metadata validators accept (METADATA).
+where Prowler is missing or broken. Every reliance but the two safety nets (CUSTOM_FOLDER_CLEANUP,
+MANUAL_IN_TABLES) has a probe of the same name in selftest.py, which ``vpc-flow-logs install`` and
+``status`` run instead of gating on Prowler's version. What differs between Prowler versions is
+decided here, at run time, once: where ``get_check_compliance`` is looked up (FINDING_COMPLIANCE),
+whether Prowler ships CIS Controls files (``prowler_cis_controls_mappings``), whether its
+compliance tables take a MANUAL finding (MANUAL_IN_TABLES), and what its metadata validators
+accept (METADATA, by Prowler's own model).
 
 - CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
   check with a built-in's id is ignored), so ``vpc-flow-logs install`` copies our check files
@@ -24,6 +25,9 @@ looked up (FINDING_COMPLIANCE), whether Prowler ships CIS Controls files
   (wherever Prowler defines it); ``keep_cis_mappings_in_findings`` wraps it.
 - ASFF_FIRST_20: the ASFF writer (``ASFF.format_compliance``) keeps the first 20 compliance keys;
   ``asff_keeps_front_keys`` probes it.
+- MANUAL_IN_TABLES: our check reports MANUAL (a VPC another account owns); Prowler 5.32.0's
+  compliance tables crash on a MANUAL finding (fixed in 5.32.1); ``count_manual_findings_in_tables``
+  decides by trying Prowler's tally, and mends it only where it rejects MANUAL.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
   run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
 - PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` and Prowler's botocore session config
@@ -44,6 +48,7 @@ import functools
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -56,8 +61,10 @@ CHECK_FOLDER = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 
 
 def hook_into_prowler(check_file: str) -> None:
-    """What the check module switches on in Prowler (see FINDING_COMPLIANCE and CUSTOM_FOLDER_CLEANUP)."""
+    """What the check module switches on in Prowler (FINDING_COMPLIANCE, MANUAL_IN_TABLES and
+    CUSTOM_FOLDER_CLEANUP)."""
     keep_cis_mappings_in_findings()
+    count_manual_findings_in_tables()
     keep_check_after_custom_folder_run(check_file)
 
 
@@ -242,6 +249,45 @@ def restore_get_check_compliance() -> None:
         finding_module.get_check_compliance = original
 
 
+# -- MANUAL_IN_TABLES ------------------------------------------------------------------------
+TALLY = "accumulate_group_status"  # in prowler.lib.check.compliance_config_eval
+
+
+def _tally_takes_manual(tally: Callable[..., Any]) -> bool:
+    try:
+        tally(0, "MANUAL", {"PASS": 0, "FAIL": 0}, {})
+        return True
+    except KeyError:
+        return False
+
+
+def count_manual_findings_in_tables() -> bool:
+    """Let Prowler's compliance tables take our MANUAL findings. Prowler 5.32.0's tally
+    (``compliance_config_eval.accumulate_group_status``) raises KeyError on one and ends the run;
+    later Prowler leaves MANUAL out of the tally. Where the tally rejects MANUAL, rebind it in each
+    Prowler module that imported it to one that leaves MANUAL out. True when something changed."""
+    try:
+        from prowler.lib.check import compliance_config_eval
+
+        tally = getattr(compliance_config_eval, TALLY)
+        if getattr(tally, _ORIGINAL, None) is not None or _tally_takes_manual(tally):
+            return False
+
+        @functools.wraps(tally)
+        def accumulate_group_status(index: int, status: str, *args: Any, **kwargs: Any) -> None:
+            if status != "MANUAL":
+                tally(index, status, *args, **kwargs)
+
+        setattr(accumulate_group_status, _ORIGINAL, tally)
+        for name, module in list(sys.modules.items()):
+            if name.startswith("prowler.") and vars(module).get(TALLY) is tally:
+                setattr(module, TALLY, accumulate_group_status)
+        return True
+    except Exception as error:  # a Prowler without this tally: nothing to do
+        _logger().debug(f"prowler-vpc-flow-logs: compliance tally left as is ({error!r})")
+        return False
+
+
 # -- CUSTOM_FOLDER_CLEANUP -------------------------------------------------------------------
 def keep_check_after_custom_folder_run(check_file: str) -> None:
     """When the check runs from Prowler's tree, put the folder back if ``-x`` cleanup removes it."""
@@ -345,21 +391,10 @@ def load_config_file(path: str) -> dict:
 def parse_arn(arn: str):
     """Prowler's ARN model for ``arn`` (partition, service, region, account_id, resource_type),
     or None when it is not an ARN. Its ``resource`` is cut at the first "/" or ":", which
-    mangles a log group named "/vpc/flows" or an S3 prefix: names come from ``arn_resource``."""
+    mangles a log group named "/vpc/flows" or an S3 prefix: destinations.py reads names itself."""
     from prowler.providers.aws.lib.arn.models import ARN
 
     try:
         return ARN(arn)
     except Exception:
         return None
-
-
-def arn_resource(arn: str) -> str:
-    """Everything after an ARN's fifth colon: "log-group:/vpc/flows:*", "bucket/prefix", ..."""
-    parts = arn.split(":", 5)
-    return parts[5] if len(parts) == 6 else ""
-
-
-def bucket_name(arn: str) -> str:
-    """The bucket of ``arn:PARTITION:s3:::BUCKET[/PREFIX]`` ("" when there is none)."""
-    return arn_resource(arn).split("/", 1)[0]
