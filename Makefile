@@ -2,9 +2,17 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.deps-installed
-PROWLER := prowler==5.46.0
+PROWLER_VERSION := 5.46.0
+PROWLER := prowler==$(PROWLER_VERSION)
 
-.PHONY: test demo bench lint plugin mutants
+# The oldest supported Prowler, in a venv of its own with pins of its own (make test-compat).
+OLDEST     := 5.32.0
+OLD_VENV   := .venv-prowler-5.32
+OLD_PY     := $(OLD_VENV)/bin/python
+OLD_PINS   := constraints-prowler-5.32.txt
+OLD_STAMP  := $(OLD_VENV)/.deps-installed
+
+.PHONY: test test-main test-compat demo bench lint plugin plugin-oldest mutants
 
 # Prowler (about 2.4 GB) and the test tools, pinned together by constraints.txt; paid once per machine.
 $(STAMP): constraints.txt pyproject.toml
@@ -30,8 +38,30 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: plugin lint
-	$(VENV)/bin/pytest -q
+# The whole suite on the newest tested Prowler, then the compat part on the oldest supported.
+test: test-main test-compat
+
+test-main: plugin lint
+	PROWLER_UNDER_TEST=$(PROWLER_VERSION) $(VENV)/bin/pytest -q
+
+# Prowler $(OLDEST), moto and pytest, pinned by their own constraints file.
+$(OLD_STAMP): $(OLD_PINS)
+	test -x $(OLD_PY) || python3 -m venv $(OLD_VENV)
+	$(OLD_PY) -m pip install --quiet --upgrade pip
+	$(OLD_PY) -m pip install --quiet -c $(OLD_PINS) "prowler==$(OLDEST)" "moto[server]" pytest
+	touch $(OLD_STAMP)
+
+# The plug-in editable, with its dependencies resolved as a user's pip would: Prowler must stay.
+$(OLD_VENV)/.plugin-editable: $(OLD_STAMP) pyproject.toml
+	$(OLD_PY) -m pip install --quiet -c $(OLD_PINS) -e .
+	touch $@
+
+plugin-oldest: $(OLD_VENV)/.plugin-editable
+	$(OLD_VENV)/bin/vpc-flow-logs install
+
+# The end-to-end tests and the probes of Prowler's internals, on the oldest supported Prowler.
+test-compat: plugin-oldest
+	PROWLER_UNDER_TEST=$(OLDEST) $(OLD_VENV)/bin/pytest -q -m "e2e or compat"
 
 demo: plugin
 	$(PY) -m devtools.demo

@@ -140,6 +140,27 @@ MUTANTS = (
         ("tests/test_matrix_plugin_safety.py",),
     ),
     Mutant(
+        "install-ignores-a-failed-self-test",
+        "activation.py",
+        "    if not result.passed:\n",
+        "    if False:\n",
+        ("tests/test_matrix_plugin_safety.py",),
+    ),
+    Mutant(
+        "a-probe-that-cannot-fail",
+        "selftest.py",
+        "                failures.append(Failure(reliance=reliance, reason=str(failed)))",
+        "                pass",
+        ("tests/test_selftest.py",),
+    ),
+    Mutant(
+        "manual-findings-still-crash-prowler-5.32.0-tables",
+        "prowler_integration.py",
+        "                setattr(module, TALLY, accumulate_group_status)",
+        "                pass",
+        ("tests/test_prowler_integration.py",),
+    ),
+    Mutant(
         "uninstall-downloads-when-nothing-to-do",
         "activation.py",
         '    if active_check(install) == "built-in":\n        present = _present_files(install.check_dir)',

@@ -18,10 +18,11 @@ from prowler.lib.check.compliance_models import (
     load_compliance_framework_universal,
 )
 from prowler.lib.check.models import CheckMetadata
-from prowler.lib.outputs.compliance.compliance_check import get_check_compliance
 
 from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.prowler_integration import prowlers_get_check_compliance
 
+pytestmark = pytest.mark.compat
 METADATA = Path(__file__).resolve().parent.parent / "metadata"
 NAME = "cis_controls_7.1_aws"
 LEGACY = METADATA / f"{NAME}.json"
@@ -110,7 +111,7 @@ def test_installed_plugin_registers_both_forms_and_fills_finding_compliance():
         bulk, {CHECK_ID: CheckMetadata.get_bulk("aws")[CHECK_ID]}
     )
     report = SimpleNamespace(check_metadata=SimpleNamespace(CheckID=CHECK_ID))
-    compliance = get_check_compliance(report, "aws", checks)
+    compliance = prowlers_get_check_compliance()(report, "aws", checks)
     assert compliance["CIS-Controls-7.1"] == ["6.2", "12.5"]
     assert any(
         key.startswith("CIS-") and key[4].isdigit() for key in compliance

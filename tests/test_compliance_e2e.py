@@ -171,13 +171,14 @@ def test_other_checks_keep_prowlers_compliance(scan):
     from prowler.lib.check.compliance import update_checks_metadata_with_compliance
     from prowler.lib.check.compliance_models import Compliance
     from prowler.lib.check.models import CheckMetadata
-    from prowler.lib.outputs.compliance.compliance_check import get_check_compliance
+
+    from prowler_vpc_flow_logs.prowler_integration import prowlers_get_check_compliance
 
     metadata = update_checks_metadata_with_compliance(
         Compliance.get_bulk("aws"), {OTHER_CHECK: CheckMetadata.get_bulk("aws")[OTHER_CHECK]}
     )
     report = SimpleNamespace(check_metadata=SimpleNamespace(CheckID=OTHER_CHECK))
-    expected = get_check_compliance(report, "aws", metadata)
+    expected = prowlers_get_check_compliance()(report, "aws", metadata)
     ocsf = json.loads((scan.out / "scan.ocsf.json").read_text())
     (other,) = [f for f in ocsf if f["metadata"]["event_code"] == OTHER_CHECK]
     assert list(other["unmapped"]["compliance"].items()) == list(expected.items())

@@ -7,14 +7,17 @@ Against a Prowler tree laid out in a temporary folder (its RECORD computed like 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from unittest import mock
 
 import pytest
+from prowler.lib.outputs import finding as finding_module
 
-from prowler_vpc_flow_logs import activation, cli, prowler_integration
+from prowler_vpc_flow_logs import activation, cli, prowler_integration, selftest
 from prowler_vpc_flow_logs.activation import (
     OUR_CHECK_DIR,
     ProwlerInstall,
@@ -26,6 +29,7 @@ from prowler_vpc_flow_logs.activation import (
 from prowler_vpc_flow_logs.cli import plugin
 from prowler_vpc_flow_logs.errors import UserError
 
+pytestmark = pytest.mark.compat
 BUILTIN = {
     "__init__.py": b"",
     "vpc_flow_logs_enabled.py": b"# Prowler's built-in check stands here\n",
@@ -62,14 +66,19 @@ def test_install_then_uninstall_restores_record_hashes(tmp_path):
     assert active_check(install) == "built-in"
 
 
-def test_unsupported_version_is_refused_and_changes_nothing(tmp_path):
-    install = fake_prowler(tmp_path, version="5.10.0")
+def test_prowler_older_than_the_floor_is_refused_and_changes_nothing(tmp_path):
+    install = fake_prowler(tmp_path, version="5.31.1")
     with pytest.raises(UserError) as refused:
         install_check(install)
     assert refused.value.exit_code == 2
-    assert "outside the supported range" in str(refused.value) and "--force" in str(refused.value)
-    assert files(install.check_dir) == BUILTIN
-    install_check(install, force=True)
+    message = str(refused.value)
+    assert "Prowler 5.31.1 is older than 5.32.0, the oldest this plug-in supports" in message
+    assert "no CIS Controls v8.1 framework" in message and "--force" in message
+    assert "pip install 'prowler>=5.32.0,<6'" in message and "\n" not in message
+    assert files(install.check_dir) == BUILTIN and not install.backup_dir.exists()
+    report = install_check(install, force=True)
+    assert report.splitlines()[0].startswith("WARNING: Prowler 5.31.1 is older than 5.32.0")
+    assert report.splitlines()[0].endswith("; installing anyway (--force)")
     assert active_check(install) == "ours"
 
 
@@ -126,19 +135,70 @@ def test_cli_status_exit_codes(tmp_path, capsys):
         assert cli.main(["status"]) == 1
         assert "Prowler's built-in check" in capsys.readouterr().out
         assert cli.main(["install"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            "installed: Prowler 5.46.0 now runs prowler-vpc-flow-logs 0.1.0's vpc_flow_logs_enabled"
+        ]  # a tested Prowler: no self-test line
         assert cli.main(["status"]) == 0
-        out = capsys.readouterr().out
-        assert "Prowler 5.46.0 (supported)" in out and "(active)" in out
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("Prowler 5.46.0 (tested: 5.32.0 to 5.46.0) at ")
+        assert out[1] == "self-test: passed (11 reliances probed)"
+        assert out[2] == "vpc_flow_logs_enabled: prowler-vpc-flow-logs 0.1.0 (active)"
         assert cli.main(["uninstall"]) == 0
 
 
-def test_cli_refuses_unsupported_prowler_with_exit_2(tmp_path, capsys):
-    install = fake_prowler(tmp_path, version="6.0.0")
+@pytest.fixture
+def fresh_self_test():
+    """The self-test is cached per process; a test that breaks an internal needs its own run."""
+    selftest.run.cache_clear()
+    yield
+    selftest.run.cache_clear()
+
+
+def test_newer_prowler_with_the_same_internals_installs_after_the_self_test(
+    tmp_path, capsys, fresh_self_test
+):
+    install = fake_prowler(tmp_path, version="5.60.1")
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
+        assert cli.main(["install"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out == [
+            "Prowler 5.60.1 is newer than the tested range; self-test passed",
+            "installed: Prowler 5.60.1 now runs prowler-vpc-flow-logs 0.1.0's vpc_flow_logs_enabled",
+        ]
+        assert active_check(install) == "ours"
+        assert cli.main(["status"]) == 0
+        out = capsys.readouterr().out
+        assert "Prowler 5.60.1 (newer than the tested 5.32.0 to 5.46.0)" in out
+        assert "self-test: passed" in out and "(active)" in out
+
+
+@pytest.mark.parametrize("version", ["5.60.1", "5.46.0"])
+def test_prowler_without_a_relied_on_internal_is_refused_naming_it(
+    tmp_path, capsys, monkeypatch, fresh_self_test, version
+):
+    """Prowler moved get_check_compliance: install refuses (exit 2), whatever the version says."""
+    install = fake_prowler(tmp_path, version=version)
+    monkeypatch.delattr(finding_module, "get_check_compliance")
     with mock.patch.object(plugin, "find_prowler", return_value=install):
         assert cli.main(["install"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Prowler 6.0.0 is outside the supported range" in err
-    assert files(install.check_dir) == BUILTIN
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+        assert err.startswith(f"vpc-flow-logs: error: Prowler {version} fails the self-test: ")
+        assert "FINDING_COMPLIANCE (prowler.lib.outputs.finding has no get_check_compliance" in err
+        assert "nothing changed. Pass --force to install anyway." in err
+        assert files(install.check_dir) == BUILTIN and not install.marker.exists()
+
+        assert cli.main(["status"]) == 1
+        out = capsys.readouterr().out
+        assert "self-test: FAILED (11 reliances probed)" in out
+        assert "FAILED: FINDING_COMPLIANCE: prowler.lib.outputs.finding has no" in out
+
+        assert cli.main(["install", "--force"]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith(f"WARNING: Prowler {version} fails the self-test: FINDING_")
+        assert out[0].endswith("; installing anyway (--force)") and len(out) == 2
+        assert active_check(install) == "ours"
+        assert cli.main(["status"]) == 1  # ours is active, but the self-test still fails
 
 
 def test_cli_without_prowler(capsys):
@@ -211,17 +271,26 @@ def test_status_detects_prowler_reinstalled_over_the_plugin(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "new_version, words",
+    "new_version, changed, words",
     [
-        ("5.46.1", "run `vpc-flow-logs install` to activate it again"),
+        ("5.40.0", "upgraded from 5.32.0 to 5.40.0", "activate it again\n"),
         (
             "5.47.0",
-            f"this plug-in supports Prowler {activation.SUPPORTED_PROWLER}: install a supported Prowler",
+            "upgraded from 5.32.0 to 5.47.0",
+            "activate it again (it self-tests Prowler 5.47.0, newer than the tested range, first)",
+        ),
+        (
+            "5.31.0",
+            "downgraded from 5.32.0 to 5.31.0",
+            "this plug-in needs Prowler 5.32.0 or newer: pip install 'prowler>=5.32.0,<6', then "
+            "run `vpc-flow-logs install`",
         ),
     ],
 )
-def test_status_detects_prowler_upgraded_over_the_plugin(tmp_path, capsys, new_version, words):
-    install_check(fake_prowler(tmp_path))
+def test_status_detects_prowler_upgraded_over_the_plugin(
+    tmp_path, capsys, new_version, changed, words
+):
+    install_check(fake_prowler(tmp_path, version="5.32.0"))
     upgraded = ProwlerInstall(
         version=new_version,
         package_dir=tmp_path / "site-packages" / "prowler",
@@ -230,10 +299,7 @@ def test_status_detects_prowler_upgraded_over_the_plugin(tmp_path, capsys, new_v
     pip_rewrites_builtin(upgraded)
     code, out = status(upgraded, capsys)
     assert code == 1
-    assert (
-        f"WARNING: Prowler was upgraded from 5.46.0 to {new_version} after `vpc-flow-logs install`"
-        in out
-    )
+    assert f"WARNING: Prowler was {changed} after `vpc-flow-logs install`, which replaced" in out
     assert words in out
 
 
@@ -252,3 +318,41 @@ def test_status_says_nothing_after_a_deliberate_uninstall(tmp_path, capsys):
     uninstall_check(install)
     code, out = status(install, capsys)
     assert code == 1 and "WARNING" not in out and "Prowler's built-in check" in out
+
+
+# A Prowler whose AWSService module moved: the check's service cannot be imported at all.
+_WITHOUT_AWSSERVICE = """
+import sys
+
+class Moved:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "prowler.providers.aws.lib.service.service":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Moved)
+from prowler_vpc_flow_logs.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_prowler_whose_awsservice_moved_is_refused_naming_service(tmp_path):
+    """Even an internal our CLI imports: install and status still run, and name the reliance."""
+    env = {**os.environ, "VPC_FLOW_LOGS_STATE_DIR": str(tmp_path / "state")}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", _WITHOUT_AWSSERVICE, *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+    before = files(activation.find_prowler().check_dir)
+    install = run("install")
+    assert install.returncode == 2, install.stdout + install.stderr
+    assert install.stderr.count("\n") == 1 and "Traceback" not in install.stderr
+    assert "fails the self-test: SERVICE (ModuleNotFoundError: No module named " in install.stderr
+    assert files(activation.find_prowler().check_dir) == before
+    status = run("status")
+    assert status.returncode == 1
+    assert "FAILED: SERVICE: ModuleNotFoundError" in status.stdout
+    fix = run("fix", "--region", "us-east-1", "--dry-run")
+    assert fix.returncode == 2 and fix.stderr.count("\n") == 1
+    assert fix.stderr.startswith("vpc-flow-logs: error: fix cannot run with this Prowler (")

@@ -16,6 +16,7 @@ from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs import prowler_integration as integration
 from tests.support import CIS_FIRST
 
+pytestmark = pytest.mark.compat
 OTHER_CHECK = "iam_password_policy_minimum_length_14"
 
 
@@ -150,3 +151,37 @@ def test_warns_once_when_our_framework_is_not_loaded(caplog):
         assert list(wrapped(report(CHECK_ID), "aws", {}))[:2] == ["CIS-Controls-8.1", "CIS-5.0"]
         wrapped(report(CHECK_ID), "aws", {})
     assert caplog.text.count("is not loaded") == 1
+
+
+def test_a_tally_without_a_manual_column_is_mended_where_tables_use_it(monkeypatch):
+    """Prowler 5.32.0's compliance tables raise KeyError on a MANUAL finding (ours for a VPC that
+    another account owns) and end the run: the hook leaves MANUAL out of the tally, as 5.32.1 does."""
+    from prowler.lib.check import compliance_config_eval as evaluation
+    from prowler.lib.outputs.compliance.cis import cis
+
+    def strict(index: int, status: str, counts: dict, seen: dict) -> None:
+        seen[index] = status
+        counts[status] += 1  # no "MANUAL" key
+
+    monkeypatch.setattr(evaluation, "accumulate_group_status", strict)
+    monkeypatch.setattr(cis, "accumulate_group_status", strict)
+    assert integration.count_manual_findings_in_tables()
+    mended = cis.accumulate_group_status
+    assert mended is evaluation.accumulate_group_status and mended is not strict
+    counts, seen = {"PASS": 0, "FAIL": 0}, {}
+    mended(1, "MANUAL", counts, seen)
+    mended(2, "FAIL", counts, seen)
+    assert counts == {"PASS": 0, "FAIL": 1} and seen == {2: "FAIL"}
+    assert not integration.count_manual_findings_in_tables()  # once is enough
+
+
+def test_this_prowlers_tables_take_manual_findings():
+    from prowler.lib.check import compliance_config_eval as evaluation
+    from prowler.lib.outputs.compliance.cis import cis
+
+    current = evaluation.accumulate_group_status
+    native = getattr(current, "_prowler_vpc_flow_logs_original", current)
+    integration.count_manual_findings_in_tables()
+    assert integration._tally_takes_manual(cis.accumulate_group_status)
+    if integration._tally_takes_manual(native):  # a Prowler that needs no mending gets none
+        assert cis.accumulate_group_status is native

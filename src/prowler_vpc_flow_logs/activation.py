@@ -35,15 +35,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
-from prowler_vpc_flow_logs import CHECK_ID, __version__
+from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
 from prowler_vpc_flow_logs.errors import FAILED, UserError
-from prowler_vpc_flow_logs.prowler_integration import CHECK_FOLDER, validate_metadata
+from prowler_vpc_flow_logs.prowler_integration import CHECK_FOLDER
 from prowler_vpc_flow_logs.state import state_dir
 
-SUPPORTED_PROWLER = SpecifierSet(">=5.46.0,<5.47")
 # Where the installed package keeps the check (works for wheel and editable installs alike).
 OUR_CHECK_DIR = Path(
     importlib.util.find_spec("prowler_vpc_flow_logs.check").submodule_search_locations[0]
@@ -83,7 +81,7 @@ def find_prowler() -> ProwlerInstall:
     except importlib.metadata.PackageNotFoundError:
         raise UserError(
             f"Prowler is not installed in this Python environment ({sys.executable}). "
-            f"Install it first: pip install 'prowler{SUPPORTED_PROWLER}'"
+            f"Install it first: pip install '{selftest.REQUIREMENT}'"
         ) from None
     record: dict[str, str] = {}
     for path in dist.files or []:
@@ -211,6 +209,13 @@ def _markers_of(install: ProwlerInstall) -> list[dict]:
     return found
 
 
+def _is_older(version: str, than: object) -> bool:
+    try:
+        return Version(version) < Version(str(than))
+    except InvalidVersion:
+        return False
+
+
 def lost_activation(install: ProwlerInstall) -> str | None:
     """Why our check is not active although it was installed (pip reinstalled or upgraded Prowler)."""
     if active_check(install) == "ours":
@@ -224,16 +229,20 @@ def lost_activation(install: ProwlerInstall) -> str | None:
     if last == install.version:
         what = f"Prowler {install.version} was reinstalled after `vpc-flow-logs install`"
     else:
-        what = (
-            f"Prowler was upgraded from {last} to {install.version} after `vpc-flow-logs install`"
-        )
-    if Version(install.version) not in SUPPORTED_PROWLER:
+        moved = "downgraded" if _is_older(install.version, last) else "upgraded"
+        what = f"Prowler was {moved} from {last} to {install.version} after `vpc-flow-logs install`"
+    standing = selftest.standing(install.version)
+    if standing == "older":
         return (
-            f"{what}, which replaced our check; this plug-in supports Prowler {SUPPORTED_PROWLER}: "
-            f"install a supported Prowler (pip install 'prowler{SUPPORTED_PROWLER}') and run "
-            "`vpc-flow-logs install`, or upgrade prowler-vpc-flow-logs"
+            f"{what}, which replaced our check; this plug-in needs Prowler {selftest.TESTED[0]} "
+            f"or newer: pip install '{selftest.REQUIREMENT}', then run `vpc-flow-logs install`"
         )
-    return f"{what}, which replaced our check: run `vpc-flow-logs install` to activate it again"
+    again = f"{what}, which replaced our check: run `vpc-flow-logs install` to activate it again"
+    if standing == "newer":
+        return (
+            f"{again} (it self-tests Prowler {install.version}, newer than the tested range, first)"
+        )
+    return again
 
 
 def _backup_builtin(install: ProwlerInstall, files: dict[str, bytes]) -> None:
@@ -283,15 +292,35 @@ def _builtin_files(install: ProwlerInstall, allow_download: bool = True) -> dict
     return files
 
 
-def install_check(install: ProwlerInstall, force: bool = False) -> str:
-    """Make Prowler run our check. Returns a one-line report."""
-    if not force and Version(install.version) not in SUPPORTED_PROWLER:
-        raise UserError(
-            f"Prowler {install.version} is outside the supported range {SUPPORTED_PROWLER}; "
-            "our check was tested with 5.46.0. Install a supported Prowler, or pass --force "
-            "to install anyway."
+def admit(version: str, force: bool = False) -> list[str]:
+    """Whether Prowler ``version`` may run our check, by the self-test, not by its version number.
+    Returns the lines to print; raises UserError (exit 2) naming each failed reliance."""
+    forced = "; installing anyway (--force)"
+    if selftest.standing(version) == "older":
+        why = (
+            f"Prowler {version} is older than {selftest.TESTED[0]}, the oldest this plug-in "
+            f"supports ({selftest.WHY_FLOOR})"
         )
-    validate_metadata(OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json")
+        if not force:
+            raise UserError(
+                f"{why}; nothing changed. Install a supported Prowler (pip install "
+                f"'{selftest.REQUIREMENT}'), or pass --force to install anyway."
+            )
+        return [f"WARNING: {why}{forced}"]
+    result = selftest.run()
+    if not result.passed:
+        why = f"Prowler {version} fails the self-test: {result.failed_text()}"
+        if not force:
+            raise UserError(f"{why}; nothing changed. Pass --force to install anyway.")
+        return [f"WARNING: {why}{forced}"]
+    if selftest.standing(version) == "newer":
+        return [f"Prowler {version} is newer than the tested range; self-test passed"]
+    return []
+
+
+def install_check(install: ProwlerInstall, force: bool = False) -> str:
+    """Make Prowler run our check. Returns the report: a line, after the self-test's note if any."""
+    notes = admit(install.version, force)
     state = active_check(install)
     if state == "modified" and not force:
         raise UserError(
@@ -303,7 +332,8 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
     _write_files(install.check_dir, _our_files())
     _save_marker(install, installed=True)
     note = "" if install.backup_dir.is_dir() else " (no backup of the built-in check exists)"
-    return f"installed: Prowler {install.version} now runs prowler-vpc-flow-logs {__version__}'s {CHECK_ID}{note}"
+    done = f"installed: Prowler {install.version} now runs prowler-vpc-flow-logs {__version__}'s {CHECK_ID}{note}"
+    return "\n".join([*notes, done])
 
 
 def uninstall_check(install: ProwlerInstall) -> str:

@@ -16,7 +16,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, NOT_FOUND_CODES, advice, error_code
 from prowler_vpc_flow_logs.clients import ClientFor
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, LifecycleRule
-from prowler_vpc_flow_logs.prowler_integration import arn_resource, bucket_name, parse_arn
+from prowler_vpc_flow_logs.prowler_integration import parse_arn
+
+
+def arn_resource(arn: str) -> str:
+    """Everything after an ARN's fifth colon: "log-group:/vpc/flows:*", "bucket/prefix", ..."""
+    parts = arn.split(":", 5)
+    return parts[5] if len(parts) == 6 else ""
+
+
+def bucket_name(arn: str) -> str:
+    """The bucket of ``arn:PARTITION:s3:::BUCKET[/PREFIX]`` ("" when there is none)."""
+    return arn_resource(arn).split("/", 1)[0]
+
 
 # The IAM action behind each existence probe, named in findings when it fails.
 PROBE_ACTIONS = {

@@ -1,32 +1,43 @@
 """Everything the plug-in relies on inside Prowler, in one place, each reliance named.
 
 Prowler is imported inside the functions, so ``vpc-flow-logs status`` still runs (and says so)
-where Prowler is missing or broken.
+where Prowler is missing or broken. Every reliance but the two safety nets (CUSTOM_FOLDER_CLEANUP,
+MANUAL_IN_TABLES) has a probe of the same name in selftest.py, which ``vpc-flow-logs install`` and
+``status`` run instead of gating on Prowler's version. What differs between Prowler versions is
+decided here, at run time, once: where ``get_check_compliance`` is looked up (FINDING_COMPLIANCE),
+whether Prowler ships CIS Controls files (``prowler_cis_controls_mappings``), whether its
+compliance tables take a MANUAL finding (MANUAL_IN_TABLES), and what its metadata validators
+accept (METADATA, by Prowler's own model).
 
 - CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
   check with a built-in's id is ignored), so ``vpc-flow-logs install`` copies our check files
   there (activation.py).
 - CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` whose status, text and
   resource fields the check sets (``reports``).
+- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)``: it reads its
+  ``session``, ``audit_config``, ``audited_account``, ``audited_partition`` and ``audit_resources``
+  (with ``is_resource_filtered``), and runs ``__threading_call__``; ``flow_logs_client`` is built
+  from ``Provider.get_global_provider()`` as Prowler's own service clients are.
 - METADATA: Prowler's ``CheckMetadata`` model must accept our metadata JSON, or every scan that
-  loads it breaks (``validate_metadata``).
+  loads it breaks (checked by the self-test before ``install`` writes anything).
 - FINDING_COMPLIANCE: a finding's ``compliance`` comes from
-  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time;
-  ``keep_cis_mappings_in_findings`` wraps it.
+  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time
+  (wherever Prowler defines it); ``keep_cis_mappings_in_findings`` wraps it.
 - ASFF_FIRST_20: the ASFF writer (``ASFF.format_compliance``) keeps the first 20 compliance keys;
   ``asff_keeps_front_keys`` probes it.
+- MANUAL_IN_TABLES: our check reports MANUAL (a VPC another account owns); Prowler 5.32.0's
+  compliance tables crash on a MANUAL finding (fixed in 5.32.1); ``count_manual_findings_in_tables``
+  decides by trying Prowler's tally, and mends it only where it rejects MANUAL.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
   run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
-- PROVIDER: ``AwsProvider(profile=, regions=, config_content=, scan_unused_services=,
-  resource_arn=, role_arn=, external_id=, role_session_name=)`` and Prowler's botocore session
-  config (``build_provider``, ``retrying_session``); constructing an AwsProvider makes it
-  Prowler's global provider, so the remediation builds one only outside a scan.
-- SERVICE: the check's service subclasses ``AWSService`` (regional clients, audit config,
-  ``__threading_call__``) and filters with ``is_resource_filtered`` (service.py).
+- PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` (with ``role_arn`` Prowler assumes a role and
+  refreshes its credentials, as ``prowler aws -R``) and Prowler's botocore session config
+  (``build_provider``, ``retrying_session``); constructing an AwsProvider makes it Prowler's
+  global provider, so the remediation builds one only outside a scan.
 - CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
 - ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
-- FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``, chosen by its
-  parameter names (checks/vpc_flow_logs_enabled/vpc_flow_logs_enabled_fixer.py).
+- FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=,
+  region=)``, chosen by its parameter names (checks/vpc_flow_logs_enabled/..._fixer.py).
 - COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
   ``prowler.compliance.universal`` entry points (pyproject.toml).
 """
@@ -38,6 +49,7 @@ import functools
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -50,8 +62,10 @@ CHECK_FOLDER = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 
 
 def hook_into_prowler(check_file: str) -> None:
-    """What the check module switches on in Prowler (see FINDING_COMPLIANCE and CUSTOM_FOLDER_CLEANUP)."""
+    """What the check module switches on in Prowler (FINDING_COMPLIANCE, MANUAL_IN_TABLES and
+    CUSTOM_FOLDER_CLEANUP)."""
     keep_cis_mappings_in_findings()
+    count_manual_findings_in_tables()
     keep_check_after_custom_folder_run(check_file)
 
 
@@ -83,19 +97,6 @@ def reports(check, service) -> list:
         )
         found.append(report)
     return found
-
-
-# -- METADATA --------------------------------------------------------------------------------
-def validate_metadata(path: Path) -> None:
-    """Parse our metadata with Prowler's own model; a UserError names what it rejects."""
-    from prowler.lib.check.models import CheckMetadata
-
-    try:
-        CheckMetadata.parse_file(path)
-    except Exception as error:
-        raise UserError(
-            f"our check metadata does not load in this Prowler ({error}); nothing changed", 1
-        ) from error
 
 
 # -- FINDING_COMPLIANCE and ASFF_FIRST_20 ----------------------------------------------------
@@ -231,6 +232,15 @@ def keep_cis_mappings_in_findings() -> bool:
         return False
 
 
+def prowlers_get_check_compliance() -> Callable[..., Any]:
+    """Prowler's own ``get_check_compliance`` where findings look it up, without our wrapper
+    (AttributeError when this Prowler has none there)."""
+    from prowler.lib.outputs import finding as finding_module
+
+    current = finding_module.get_check_compliance
+    return getattr(current, _ORIGINAL, current)
+
+
 def restore_get_check_compliance() -> None:
     """Undo ``keep_cis_mappings_in_findings`` (for tests)."""
     from prowler.lib.outputs import finding as finding_module
@@ -238,6 +248,45 @@ def restore_get_check_compliance() -> None:
     original = getattr(finding_module.get_check_compliance, _ORIGINAL, None)
     if original is not None:
         finding_module.get_check_compliance = original
+
+
+# -- MANUAL_IN_TABLES ------------------------------------------------------------------------
+TALLY = "accumulate_group_status"  # in prowler.lib.check.compliance_config_eval
+
+
+def _tally_takes_manual(tally: Callable[..., Any]) -> bool:
+    try:
+        tally(0, "MANUAL", {"PASS": 0, "FAIL": 0}, {})
+        return True
+    except KeyError:
+        return False
+
+
+def count_manual_findings_in_tables() -> bool:
+    """Let Prowler's compliance tables take our MANUAL findings. Prowler 5.32.0's tally
+    (``compliance_config_eval.accumulate_group_status``) raises KeyError on one and ends the run;
+    later Prowler leaves MANUAL out of the tally. Where the tally rejects MANUAL, rebind it in each
+    Prowler module that imported it to one that leaves MANUAL out. True when something changed."""
+    try:
+        from prowler.lib.check import compliance_config_eval
+
+        tally = getattr(compliance_config_eval, TALLY)
+        if getattr(tally, _ORIGINAL, None) is not None or _tally_takes_manual(tally):
+            return False
+
+        @functools.wraps(tally)
+        def accumulate_group_status(index: int, status: str, *args: Any, **kwargs: Any) -> None:
+            if status != "MANUAL":
+                tally(index, status, *args, **kwargs)
+
+        setattr(accumulate_group_status, _ORIGINAL, tally)
+        for name, module in list(sys.modules.items()):
+            if name.startswith("prowler.") and vars(module).get(TALLY) is tally:
+                setattr(module, TALLY, accumulate_group_status)
+        return True
+    except Exception as error:  # a Prowler without this tally: nothing to do
+        _logger().debug(f"prowler-vpc-flow-logs: compliance tally left as is ({error!r})")
+        return False
 
 
 # -- CUSTOM_FOLDER_CLEANUP -------------------------------------------------------------------
@@ -255,6 +304,19 @@ def _restore_after_custom_folder_run(check_dir: Path) -> None:
 
 
 # -- PROVIDER --------------------------------------------------------------------------------
+# The AwsProvider keyword arguments build_provider passes, in its order (probed by the self-test).
+PROVIDER_ARGUMENTS = (
+    "profile",
+    "regions",
+    "config_content",
+    "scan_unused_services",
+    "resource_arn",
+    "role_arn",
+    "external_id",
+    "role_session_name",
+)
+
+
 def retrying_session(profile: str | None = None):
     """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
     import boto3
@@ -295,22 +357,17 @@ def build_provider(
     level = root.level
     root.setLevel(logging.CRITICAL)
     try:
-        provider = AwsProvider(
-            profile=profile,
-            regions=set(regions),
-            config_content=audit_config or {},
-            scan_unused_services=scan_unused_services,
-            resource_arn=resource_arn or [],
-            **(
-                {
-                    "role_arn": role_arn,
-                    "external_id": external_id,
-                    "role_session_name": role_session_name,
-                }
-                if role_arn
-                else {}
-            ),
+        values = (
+            profile,
+            set(regions),
+            audit_config or {},
+            scan_unused_services,
+            resource_arn or [],
+            role_arn,
+            external_id,
+            role_session_name,
         )
+        provider = AwsProvider(**dict(zip(PROVIDER_ARGUMENTS, values, strict=True)))
     except (ClientError, BotoCoreError) as error:
         raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error
     except ProwlerException as error:
@@ -347,21 +404,10 @@ def load_config_file(path: str) -> dict:
 def parse_arn(arn: str):
     """Prowler's ARN model for ``arn`` (partition, service, region, account_id, resource_type),
     or None when it is not an ARN. Its ``resource`` is cut at the first "/" or ":", which
-    mangles a log group named "/vpc/flows" or an S3 prefix: names come from ``arn_resource``."""
+    mangles a log group named "/vpc/flows" or an S3 prefix: destinations.py reads names itself."""
     from prowler.providers.aws.lib.arn.models import ARN
 
     try:
         return ARN(arn)
     except Exception:
         return None
-
-
-def arn_resource(arn: str) -> str:
-    """Everything after an ARN's fifth colon: "log-group:/vpc/flows:*", "bucket/prefix", ..."""
-    parts = arn.split(":", 5)
-    return parts[5] if len(parts) == 6 else ""
-
-
-def bucket_name(arn: str) -> str:
-    """The bucket of ``arn:PARTITION:s3:::BUCKET[/PREFIX]`` ("" when there is none)."""
-    return arn_resource(arn).split("/", 1)[0]

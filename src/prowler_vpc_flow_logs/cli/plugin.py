@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from prowler_vpc_flow_logs import CHECK_ID, __version__
+from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
 from prowler_vpc_flow_logs.activation import (
-    SUPPORTED_PROWLER,
     active_check,
     find_prowler,
     install_check,
@@ -30,12 +29,19 @@ def _uninstall(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     install = find_prowler()
     state = active_check(install)
-    supported = (
-        "supported"
-        if install.version in SUPPORTED_PROWLER
-        else f"unsupported, need {SUPPORTED_PROWLER}"
+    place = selftest.standing(install.version)
+    standing = {
+        "tested": f"tested: {selftest.tested_range()}",
+        "newer": f"newer than the tested {selftest.tested_range()}",
+        "older": f"unsupported: older than {selftest.TESTED[0]}",
+    }[place]
+    print(f"Prowler {install.version} ({standing}) at {install.package_dir}")
+    result = selftest.run()
+    print(
+        f"self-test: {'passed' if result.passed else 'FAILED'} ({len(result.probed)} reliances probed)"
     )
-    print(f"Prowler {install.version} ({supported}) at {install.package_dir}")
+    for failure in result.failures:
+        print(f"FAILED: {failure.reliance}: {failure.reason}")
     lost = lost_activation(install)
     labels = {
         "ours": f"prowler-vpc-flow-logs {__version__} (active)",
@@ -50,20 +56,22 @@ def _status(args: argparse.Namespace) -> int:
         print(f"WARNING: {lost}")
     backup = "yes" if install.backup_dir.is_dir() else "no"
     print(f"built-in backup: {backup} ({install.backup_dir})")
-    return 0 if state == "ours" else 1
+    return 0 if state == "ours" and result.passed and place != "older" else 1
 
 
 def register(commands) -> None:
     install = command(
         commands, "install", "make Prowler run this plug-in's check",
-        "Replace Prowler's built-in vpc_flow_logs_enabled with this plug-in's check: the built-in "
-        "files are verified against Prowler's RECORD and backed up first.",
+        "Replace Prowler's built-in vpc_flow_logs_enabled with this plug-in's check: first a "
+        "self-test probes each Prowler internal the plug-in relies on (any Prowler from "
+        f"{selftest.TESTED[0]} that passes it is accepted), then the built-in files are verified "
+        "against Prowler's RECORD and backed up.",
         "  vpc-flow-logs install && vpc-flow-logs status\n",
     )  # fmt: skip
     install.add_argument(
         "--force",
         action="store_true",
-        help="install on an unsupported Prowler or over a modified check",
+        help="install even when Prowler fails the self-test or is older than supported, or over a modified check",
     )
     install.set_defaults(func=_install)
     uninstall = command(
@@ -75,10 +83,11 @@ def register(commands) -> None:
     )  # fmt: skip
     uninstall.set_defaults(func=_uninstall)
     status = command(
-        commands, "status", "which check Prowler will run; exit 0 only if ours",
+        commands, "status", "which check Prowler will run and the self-test; exit 0 only if ours and passed",
         "Say which vpc_flow_logs_enabled Prowler will run (ours, the built-in, another or none), "
-        "whether Prowler was reinstalled or upgraded over the plug-in, and where the backup of the "
-        "built-in is. Exit code 0 only when ours is active.",
+        "the self-test of Prowler's internals, whether Prowler was reinstalled or upgraded over the "
+        "plug-in, and where the backup of the built-in is. Exit code 0 only when ours is active and "
+        "the self-test passed on a supported Prowler.",
         "  vpc-flow-logs status || vpc-flow-logs install\n",
     )  # fmt: skip
     status.set_defaults(func=_status)

@@ -1,0 +1,296 @@
+"""The self-test that stands in for a version gate: one probe per reliance on Prowler's internals.
+
+Each probe exercises, in this interpreter's Prowler, exactly what the plug-in relies on (the
+reliances are named in prowler_integration.py) and raises ``ProbeFailed`` with the reason when
+it no longer holds. ``vpc-flow-logs install`` and ``status`` run them all: a Prowler newer than
+the tested range is accepted when every probe passes. Prowler is imported inside the probes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import inspect
+import io
+import logging
+import sys
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel
+
+from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.prowler_integration import (
+    CHECK_FOLDER,
+    PROVIDER_ARGUMENTS,
+    asff_keeps_front_keys,
+    load_config_file,
+    parse_arn,
+    prowlers_get_check_compliance,
+)
+
+# The Prowler versions CI runs the whole suite on (the oldest supported and the newest tested);
+# pyproject.toml's requirement is REQUIREMENT (tests/test_selftest.py compares them).
+TESTED = (Version("5.32.0"), Version("5.46.0"))
+REQUIREMENT = "prowler>=5.32.0,<6"
+SUPPORTED = Requirement(REQUIREMENT).specifier
+WHY_FLOOR = (
+    "older Prowler has no CIS Controls v8.1 framework, and lists only one package's "
+    "entry-point frameworks per provider"
+)
+FRAMEWORK = "cis_controls_7.1_aws"
+Standing = Literal["older", "tested", "newer"]
+
+
+class ProbeFailed(Exception):
+    """A reliance on Prowler's internals that no longer holds; the message says how."""
+
+
+class Failure(BaseModel):
+    reliance: str  # a name from prowler_integration.py's list, e.g. "FIXER"
+    reason: str
+
+
+class SelfTest(BaseModel):
+    probed: list[str]
+    failures: list[Failure]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def failed_text(self) -> str:
+        return "; ".join(f"{f.reliance} ({f.reason})" for f in self.failures)
+
+
+def standing(version: str) -> Standing:
+    """Where a Prowler version stands against the tested range."""
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return "newer"  # not a release we know: only the self-test can tell
+    if parsed < TESTED[0]:
+        return "older"
+    return "tested" if parsed <= TESTED[1] else "newer"
+
+
+def tested_range() -> str:
+    return f"{TESTED[0]} to {TESTED[1]}"
+
+
+def _check_folder() -> None:
+    import prowler
+    from prowler.lib.check.check import import_check
+    from prowler.lib.check.utils import recover_checks_from_provider
+
+    if not callable(import_check):
+        raise ProbeFailed("prowler.lib.check.check.import_check is gone")
+    folder = (Path(prowler.__file__).parent / CHECK_FOLDER.removeprefix("prowler/")).resolve()
+    found = {
+        name: Path(path).resolve() for name, path in recover_checks_from_provider("aws", "vpc")
+    }
+    if not any(path.parent == folder.parent for path in found.values()):
+        raise ProbeFailed(f"Prowler no longer finds its vpc checks in {folder.parent}")
+    if (folder / f"{CHECK_ID}.py").is_file() and found.get(CHECK_ID) != folder:
+        raise ProbeFailed(f"Prowler does not load {CHECK_ID} from {folder}")
+
+
+def _our_metadata() -> str:
+    from prowler_vpc_flow_logs.activation import OUR_CHECK_DIR
+
+    return (OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json").read_text(encoding="utf-8")
+
+
+def _metadata() -> None:
+    from prowler.lib.check.models import CheckMetadata
+
+    ours = _our_metadata()
+    try:
+        CheckMetadata.parse_raw(ours)
+    except Exception as error:
+        raise ProbeFailed(f"Prowler's CheckMetadata rejects our metadata: {error}") from error
+
+
+def _check_reports() -> None:
+    from prowler.lib.check.models import Check_Report_AWS
+
+    report = Check_Report_AWS(metadata=_our_metadata(), resource={})
+    for field in ("resource_id", "resource_arn", "region", "status", "status_extended"):
+        setattr(report, field, "probe")
+    if report.check_metadata.CheckID != CHECK_ID:
+        raise ProbeFailed("Check_Report_AWS(metadata, resource) does not keep our CheckID")
+
+
+def _service() -> None:
+    from prowler.lib.scan_filters.scan_filters import is_resource_filtered
+    from prowler.providers.aws.lib.service.service import AWSService
+    from prowler.providers.common.provider import Provider
+
+    def takes(function: Callable, names: list[str]) -> bool:
+        return list(inspect.signature(function).parameters)[1 : len(names) + 1] == names
+
+    if not takes(AWSService.__init__, ["service", "provider"]):
+        raise ProbeFailed("AWSService(service, provider) has another signature")
+    if not takes(AWSService.__threading_call__, ["call", "iterator"]):
+        raise ProbeFailed("AWSService.__threading_call__(call, iterator) is gone")
+    if not callable(getattr(AWSService, "get_unknown_arn", None)):
+        raise ProbeFailed("AWSService.get_unknown_arn is gone")
+    if not callable(getattr(Provider, "get_global_provider", None)):
+        raise ProbeFailed("Provider.get_global_provider is gone")
+    arn = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-probe"
+    if is_resource_filtered(arn, [arn]) is not True or is_resource_filtered(arn, ["x"]):
+        raise ProbeFailed("is_resource_filtered(arn, audit_resources) answers otherwise")
+
+
+def _finding_compliance() -> None:
+    from prowler.lib.outputs import finding
+
+    try:
+        original = prowlers_get_check_compliance()
+    except AttributeError:
+        original = None
+    if not callable(original) or next(iter(inspect.signature(original).parameters)) != "finding":
+        raise ProbeFailed("prowler.lib.outputs.finding has no get_check_compliance(finding, ...)")
+    generate = finding.Finding.generate_output
+    generate = inspect.unwrap(getattr(generate, "__func__", generate))
+    if "get_check_compliance" not in generate.__code__.co_names or (
+        generate.__globals__ is not vars(finding)
+    ):
+        raise ProbeFailed(
+            "Finding.generate_output no longer looks up get_check_compliance in its module"
+        )
+
+
+def _asff_first_20() -> None:
+    if not asff_keeps_front_keys():
+        raise ProbeFailed("ASFF.format_compliance no longer keeps a finding's first keys")
+
+
+def _our_entry_point(group: str):
+    for entry_point in importlib.metadata.entry_points(group=group):
+        if entry_point.value.startswith("prowler_vpc_flow_logs"):
+            return entry_point
+    raise ProbeFailed(f"our {group} entry point is not registered (pip install the plug-in)")
+
+
+def _compliance_entry_points() -> None:
+    from prowler.config.config import get_available_compliance_frameworks
+    from prowler.lib.check.compliance_models import (
+        Compliance,
+        load_compliance_framework_universal,
+    )
+
+    _our_entry_point("prowler.compliance")
+    if FRAMEWORK not in Compliance.get_bulk("aws"):
+        raise ProbeFailed(f"Compliance.get_bulk('aws') does not load {FRAMEWORK}")
+    if FRAMEWORK not in get_available_compliance_frameworks("aws"):
+        raise ProbeFailed(f"prowler aws --list-compliance would not list {FRAMEWORK}")
+    folder = Path(_our_entry_point("prowler.compliance.universal").load().__path__[0])
+    universal = load_compliance_framework_universal(str(folder / f"{FRAMEWORK}.json"))
+    if universal is None or not universal.supports_provider("aws"):
+        raise ProbeFailed(f"Prowler's universal loader rejects our {FRAMEWORK}.json")
+
+
+def _fixer() -> None:
+    from prowler.lib.check.check import run_fixer
+
+    module = f"prowler.providers.aws.services.vpc.{CHECK_ID}.{CHECK_ID}_fixer"
+    calls: list[tuple[str, str]] = []
+
+    def fixer(resource_id: str, region: str) -> bool:
+        calls.append((resource_id, region))
+        return True
+
+    stand_in = types.ModuleType(module)
+    stand_in.fixer = fixer
+    metadata = types.SimpleNamespace(CheckID=CHECK_ID, Provider="aws", ServiceName="vpc")
+    finding = types.SimpleNamespace(
+        check_metadata=metadata, status="FAIL", resource_id="vpc-probe", region="probe-1"
+    )
+    saved = sys.modules.get(module)
+    sys.modules[module] = stand_in  # run_fixer imports the fixer module by this name
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            fixed = run_fixer([finding])
+    finally:
+        if saved is None:
+            sys.modules.pop(module, None)
+        else:
+            sys.modules[module] = saved
+    if calls != [("vpc-probe", "probe-1")] or fixed != 1:
+        raise ProbeFailed("run_fixer does not call fixer(resource_id=, region=) per FAIL finding")
+
+
+def _provider() -> None:
+    from botocore.config import Config
+    from prowler.providers.aws.aws_provider import AwsProvider
+    from prowler.providers.aws.config import get_default_session_config
+    from prowler.providers.common.models import Audit_Metadata
+
+    accepted = inspect.signature(AwsProvider.__init__).parameters
+    missing = [name for name in PROVIDER_ARGUMENTS if name not in accepted]
+    if missing:
+        raise ProbeFailed(f"AwsProvider() no longer accepts {', '.join(missing)}")
+    if not isinstance(get_default_session_config(), Config):
+        raise ProbeFailed("get_default_session_config() does not return a botocore Config")
+    Audit_Metadata(services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0)
+
+
+def _config_file() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.yaml"
+        path.write_text("aws:\n  vpc_flow_logs_required_traffic_type: ALL\n")
+        loaded = load_config_file(str(path))
+    if loaded.get("vpc_flow_logs_required_traffic_type") != "ALL":
+        raise ProbeFailed("load_and_validate_config_file drops our key from the aws section")
+
+
+def _arn() -> None:
+    arn = parse_arn("arn:aws:logs:us-east-1:123456789012:log-group:probe")
+    got = arn and (arn.partition, arn.region, arn.account_id, arn.resource_type)
+    if got != ("aws", "us-east-1", "123456789012", "log-group"):
+        raise ProbeFailed(f"Prowler's ARN model parses a log group ARN as {got}")
+
+
+# Reliance name (prowler_integration.py) -> its probe.
+PROBES: dict[str, Callable[[], None]] = {
+    "CHECK_FOLDER": _check_folder,
+    "METADATA": _metadata,
+    "CHECK_REPORTS": _check_reports,
+    "SERVICE": _service,
+    "COMPLIANCE_ENTRY_POINTS": _compliance_entry_points,
+    "FINDING_COMPLIANCE": _finding_compliance,
+    "ASFF_FIRST_20": _asff_first_20,
+    "FIXER": _fixer,
+    "PROVIDER": _provider,
+    "CONFIG_FILE": _config_file,
+    "ARN": _arn,
+}
+
+
+@functools.lru_cache(maxsize=1)
+def run() -> SelfTest:
+    """Every probe against the Prowler of this interpreter (cached: it does not change in a
+    process; tests that break an internal call ``run.cache_clear()``)."""
+    failures = []
+    root = logging.getLogger()  # Prowler logs to the root logger; its noise is not our result
+    level = root.level
+    root.setLevel(logging.CRITICAL + 1)
+    try:
+        for reliance, probe in PROBES.items():
+            try:
+                probe()
+            except ProbeFailed as failed:
+                failures.append(Failure(reliance=reliance, reason=str(failed)))
+            except (Exception, SystemExit) as error:  # Prowler exits on some internal errors
+                reason = f"{type(error).__name__}: {error}"
+                failures.append(Failure(reliance=reliance, reason=reason))
+    finally:
+        root.setLevel(level)
+    return SelfTest(probed=list(PROBES), failures=failures)
