@@ -55,7 +55,7 @@ MUTANTS = (
     ),
     Mutant(
         "backout-session-without-prowlers-retries",
-        "prowler_integration.py",
+        "prowler_provider.py",
         "session._session.set_default_client_config(get_default_session_config())",
         "pass",
         (

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs.aws_errors import error_message
 from prowler_vpc_flow_logs.errors import FAILED, UserError
-from prowler_vpc_flow_logs.prowler_integration import build_provider, retrying_session
+from prowler_vpc_flow_logs.prowler_provider import build_provider, retrying_session
 
 from .models import RoleSettings
 

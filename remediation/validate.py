@@ -21,7 +21,7 @@ from prowler_vpc_flow_logs.destinations import check_destination, s3_key_prefix
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog
 from prowler_vpc_flow_logs.policy import Policy, assess, meets
-from prowler_vpc_flow_logs.prowler_integration import parse_arn
+from prowler_vpc_flow_logs.prowler_provider import parse_arn
 
 from .models import FixSettings, Plan
 

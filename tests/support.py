@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN, trust_policy
 from prowler_vpc_flow_logs.cli import main
-from prowler_vpc_flow_logs.prowler_integration import build_provider
+from prowler_vpc_flow_logs.prowler_provider import build_provider
 
 DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -9,7 +9,7 @@ import pytest
 
 from devtools.estate import REGION_A, REGION_B, ROLE_ARN
 from prowler_vpc_flow_logs.clients import Clients
-from prowler_vpc_flow_logs.prowler_integration import retrying_session
+from prowler_vpc_flow_logs.prowler_provider import retrying_session
 from prowler_vpc_flow_logs.remediation.backout import backout
 from prowler_vpc_flow_logs.remediation.fixer import FixerRun, fix_finding
 from prowler_vpc_flow_logs.remediation.ledger import list_runs

@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.standard import ExponentialBackoff
 
 from devtools.estate import REGION_A, REGION_B
-from prowler_vpc_flow_logs.prowler_integration import build_provider, retrying_session
+from prowler_vpc_flow_logs.prowler_provider import build_provider, retrying_session
 from prowler_vpc_flow_logs.service import FlowLogs
 from tests.support import aws_provider, keyed_verdicts
 

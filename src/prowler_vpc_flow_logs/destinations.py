@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, NOT_FOUND_CODES, advice, error_code
 from prowler_vpc_flow_logs.clients import ClientFor
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, LifecycleRule
-from prowler_vpc_flow_logs.prowler_integration import parse_arn
+from prowler_vpc_flow_logs.prowler_provider import parse_arn
 
 
 def arn_resource(arn: str) -> str:

@@ -30,12 +30,14 @@ accept (METADATA, by Prowler's own model).
   decides by trying Prowler's tally, and mends it only where it rejects MANUAL.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
   run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
-- PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` (with ``role_arn`` Prowler assumes a role and
-  refreshes its credentials, as ``prowler aws -R``) and Prowler's botocore session config
-  (``build_provider``, ``retrying_session``); constructing an AwsProvider makes it Prowler's
-  global provider, so the remediation builds one only outside a scan.
-- CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
-- ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
+- PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` (with ``role_arn`` Prowler assumes a role
+  and refreshes its credentials, as ``prowler aws -R``) and Prowler's botocore session config
+  (``build_provider``, ``retrying_session`` in prowler_provider.py); constructing an AwsProvider
+  makes it Prowler's global provider, so the remediation builds one only outside a scan.
+- CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``
+  (``load_config_file`` in prowler_provider.py).
+- ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn`` in
+  prowler_provider.py).
 - FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=,
   region=)``, chosen by its parameter names (checks/vpc_flow_logs_enabled/..._fixer.py).
 - COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
@@ -47,16 +49,14 @@ from __future__ import annotations
 import atexit
 import functools
 import json
-import logging
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from prowler_vpc_flow_logs import CHECK_ID
-from prowler_vpc_flow_logs.errors import UserError
 
 CHECK_FOLDER = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 
@@ -301,113 +301,3 @@ def _restore_after_custom_folder_run(check_dir: Path) -> None:
     from prowler_vpc_flow_logs.activation import restore_after_custom_folder_run
 
     restore_after_custom_folder_run(check_dir)
-
-
-# -- PROVIDER --------------------------------------------------------------------------------
-# The AwsProvider keyword arguments build_provider passes, in its order (probed by the self-test).
-PROVIDER_ARGUMENTS = (
-    "profile",
-    "regions",
-    "config_content",
-    "scan_unused_services",
-    "resource_arn",
-    "role_arn",
-    "external_id",
-    "role_session_name",
-)
-
-
-def retrying_session(profile: str | None = None):
-    """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
-    import boto3
-    from botocore.exceptions import BotoCoreError
-    from prowler.providers.aws.config import get_default_session_config
-
-    try:
-        session = boto3.session.Session(profile_name=profile)
-    except BotoCoreError as error:
-        raise UserError(f"cannot use profile '{profile}': {error}") from error
-    session._session.set_default_client_config(get_default_session_config())
-    return session
-
-
-def build_provider(
-    regions: Iterable[str],
-    profile: str | None = None,
-    audit_config: dict | None = None,
-    scan_unused_services: bool = False,
-    resource_arn: list[str] | None = None,
-    role_arn: str | None = None,
-    external_id: str | None = None,
-    role_session_name: str | None = None,
-):
-    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly).
-
-    With ``role_arn`` Prowler assumes the role (as ``prowler aws -R``) and refreshes its
-    credentials; every client of the provider acts in that role's account."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from prowler.exceptions.exceptions import ProwlerException
-    from prowler.providers.aws.aws_provider import AwsProvider
-    from prowler.providers.common.models import Audit_Metadata
-
-    from prowler_vpc_flow_logs.aws_errors import error_message
-
-    retrying_session(profile)  # an unknown profile is one line, as for the backout
-    root = logging.getLogger()  # Prowler logs to the root logger
-    level = root.level
-    root.setLevel(logging.CRITICAL)
-    try:
-        values = (
-            profile,
-            set(regions),
-            audit_config or {},
-            scan_unused_services,
-            resource_arn or [],
-            role_arn,
-            external_id,
-            role_session_name,
-        )
-        provider = AwsProvider(**dict(zip(PROVIDER_ARGUMENTS, values, strict=True)))
-    except (ClientError, BotoCoreError) as error:
-        raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error
-    except ProwlerException as error:
-        original = getattr(error, "original_exception", None)
-        raise UserError(f"cannot use the AWS credentials: {original or error}") from error
-    except SystemExit as error:  # Prowler exits on credential problems
-        raise UserError("cannot use the AWS credentials (see the message above)") from error
-    finally:
-        root.setLevel(level)
-    provider.audit_metadata = Audit_Metadata(
-        services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0
-    )
-    return provider
-
-
-# -- CONFIG_FILE -----------------------------------------------------------------------------
-def load_config_file(path: str) -> dict:
-    """The ``aws`` section of a Prowler config file, as Prowler reads it; UserError when the file
-    is missing or not YAML (Prowler would log that and use an empty config)."""
-    import yaml
-    from prowler.config.config import load_and_validate_config_file
-
-    if not Path(path).is_file():
-        raise UserError(f"--config-file {path} does not exist")
-    try:
-        yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        first = str(error).splitlines()[0]
-        raise UserError(f"--config-file {path} is not a YAML file: {first}") from error
-    return load_and_validate_config_file("aws", path)
-
-
-# -- ARN -------------------------------------------------------------------------------------
-def parse_arn(arn: str):
-    """Prowler's ARN model for ``arn`` (partition, service, region, account_id, resource_type),
-    or None when it is not an ARN. Its ``resource`` is cut at the first "/" or ":", which
-    mangles a log group named "/vpc/flows" or an S3 prefix: destinations.py reads names itself."""
-    from prowler.providers.aws.lib.arn.models import ARN
-
-    try:
-        return ARN(arn)
-    except Exception:
-        return None

@@ -28,12 +28,10 @@ from pydantic import BaseModel
 from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs.prowler_integration import (
     CHECK_FOLDER,
-    PROVIDER_ARGUMENTS,
     asff_keeps_front_keys,
-    load_config_file,
-    parse_arn,
     prowlers_get_check_compliance,
 )
+from prowler_vpc_flow_logs.prowler_provider import PROVIDER_ARGUMENTS, load_config_file, parse_arn
 
 # The Prowler versions CI runs the whole suite on (the oldest supported and the newest tested);
 # pyproject.toml's requirement is REQUIREMENT (tests/test_selftest.py compares them).

@@ -7,7 +7,7 @@ import sys
 
 from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.errors import FAILED, UserError
-from prowler_vpc_flow_logs.prowler_integration import load_config_file
+from prowler_vpc_flow_logs.prowler_provider import load_config_file
 from prowler_vpc_flow_logs.remediation.accounts import check_account_ids, check_role_settings
 from prowler_vpc_flow_logs.remediation.batches import BATCH_SIZE
 from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS, Scope, plan_fix, run_fix
