@@ -93,14 +93,14 @@ MUTANTS = (
     Mutant(
         "backout-ignores-the-run-tag",
         "remediation/backout.py",
-        "if tags.get(TAG_KEY) != run_id:",
+        "if tags.get(TAG_KEY) != self.run_id:",
         "if False:",
         ("tests/test_matrix_backout_safety.py",),
     ),
     Mutant(
         "backout-hides-other-flow-logs",
         "remediation/backout.py",
-        "result.others.update(_others(client, items))",
+        "self.result.others.update(others)",
         "pass",
         ("tests/test_matrix_backout_safety.py",),
     ),
