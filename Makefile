@@ -70,6 +70,6 @@ bench: plugin
 	$(PY) -m devtools.bench $(BENCH_ARGS)
 	$(PY) -m devtools.bench_org $(BENCH_ORG_ARGS)
 
-# Break each promise of the fault matrix in the installed plug-in; every mutant must be caught.
+# Break each promise of the matrix in the source (one line at a time); every mutant must be caught.
 mutants: plugin
 	$(PY) -m devtools.mutants $(MUTANTS)
