@@ -40,43 +40,40 @@ class RunStarted(BaseModel):
         return sorted(set(self.accounts) | {self.account})
 
 
-class LogGroupCreated(BaseModel):
-    event: Literal["log-group-created"] = "log-group-created"
+class PlaceEvent(BaseModel):
+    """An event in one account and region (``account`` "" in older ledgers: the run's account)."""
+
+    event: str
     time: str
     region: str
-    log_group_name: str
     account: str = ""
 
 
-class CreateRequested(BaseModel):
+class LogGroupCreated(PlaceEvent):
+    event: Literal["log-group-created"] = "log-group-created"
+    log_group_name: str
+
+
+class CreateRequested(PlaceEvent):
     """Written before each CreateFlowLogs call: if its answer is lost (crash, Ctrl-C, timeout),
     the flow logs it made still carry the run tag, and the backout searches these places for it."""
 
     event: Literal["create-requested"] = "create-requested"
-    time: str
-    region: str
     vpc_ids: list[str]
     client_token: str
-    account: str = ""
 
 
-class FlowLogCreated(BaseModel):
+class FlowLogCreated(PlaceEvent):
     event: Literal["flow-log-created"] = "flow-log-created"
-    time: str
-    region: str
     vpc_id: str
     flow_log_id: str
-    account: str = ""
 
 
-class CreateFailed(BaseModel):
+class CreateFailed(PlaceEvent):
     event: Literal["create-failed"] = "create-failed"
-    time: str
-    region: str
     vpc_id: str
     code: str
     message: str
-    account: str = ""
 
 
 class RunFinished(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
 ACCOUNT_PLACEHOLDER = "{account}"  # in --deliver-logs-permission-arn: each account's own role
+SESSION_NAME = "prowler-vpc-flow-logs"  # --role-session-name's default
 DestinationType = Literal["cloud-watch-logs", "s3"]
 
 
@@ -25,7 +26,7 @@ class RoleSettings(BaseModel):
 
     role_name: str
     external_id: str | None = None
-    role_session_name: str = "prowler-vpc-flow-logs"
+    role_session_name: str = SESSION_NAME
 
     def arn(self, account: str, partition: str = "aws") -> str:
         return f"arn:{partition}:iam::{account}:role/{self.role_name}"

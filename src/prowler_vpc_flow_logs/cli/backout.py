@@ -15,12 +15,11 @@ from prowler_vpc_flow_logs.remediation.accounts import (
     check_role_settings,
 )
 from prowler_vpc_flow_logs.remediation.backout import AccountClients, backout
-from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS
 from prowler_vpc_flow_logs.remediation.ledger import Ledger, check_run_id, list_runs
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackoutResult
 from prowler_vpc_flow_logs.remediation.targets import check_regions
 
-from .common import add_profile, add_state_and_output, ask, command, emit, state
+from .common import add_profile, add_role_options, add_state_and_output, ask, command, emit, state
 from .text import backout_text, runs_text
 
 
@@ -137,28 +136,10 @@ def register(subparsers) -> None:
         metavar="ID",
         help="with --from-tags: an account to search (repeatable; default: the caller's)",
     )
-    back.add_argument(
-        "--role-name",
-        metavar="NAME",
-        help="the role to assume in the run's other accounts (default: the one the run recorded)",
-    )
-    back.add_argument(
-        "--external-id",
-        metavar="ID",
-        help="as Prowler's --external-id, with --role-name (default: none)",
-    )
-    back.add_argument(
-        "--role-session-name",
-        metavar="NAME",
-        default="prowler-vpc-flow-logs",
-        help="as Prowler's --role-session-name (default: prowler-vpc-flow-logs)",
-    )
-    back.add_argument(
-        "--max-workers",
-        type=int,
-        default=MAX_WORKERS,
-        metavar="N",
-        help=f"accounts backed out at once (default: {MAX_WORKERS})",
+    add_role_options(
+        back,
+        "the role to assume in the run's other accounts (default: the one the run recorded)",
+        "accounts backed out",
     )
     add_state_and_output(back)
     back.set_defaults(func=_backout)

@@ -7,6 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS
+from prowler_vpc_flow_logs.remediation.models import SESSION_NAME
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2), never a usage dump."""
@@ -39,6 +42,26 @@ def add_profile(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", metavar="P",
         help="as the AWS CLI's --profile: the named profile to use (default: the default credential chain)",
+    )  # fmt: skip
+
+
+def add_role_options(
+    parser: argparse.ArgumentParser, role_name_help: str, workers_help: str
+) -> None:
+    """How other accounts are reached (as Prowler's -R, --external-id, --role-session-name),
+    and how many are worked on at once."""
+    parser.add_argument("--role-name", metavar="NAME", help=role_name_help)
+    parser.add_argument(
+        "--external-id", metavar="ID",
+        help="as Prowler's --external-id: the external ID the role's trust policy requires (default: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--role-session-name", metavar="NAME", default=SESSION_NAME,
+        help=f"as Prowler's --role-session-name (default: {SESSION_NAME})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-workers", type=int, default=MAX_WORKERS, metavar="N",
+        help=f"{workers_help} at once (default: {MAX_WORKERS})",
     )  # fmt: skip
 
 

@@ -10,14 +10,14 @@ from prowler_vpc_flow_logs.errors import FAILED, UserError
 from prowler_vpc_flow_logs.prowler_provider import load_config_file
 from prowler_vpc_flow_logs.remediation.accounts import check_account_ids, check_role_settings
 from prowler_vpc_flow_logs.remediation.batches import BATCH_SIZE
-from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS, Scope, plan_fix, run_fix
+from prowler_vpc_flow_logs.remediation.fix import Scope, plan_fix, run_fix
 from prowler_vpc_flow_logs.remediation.ledger import check_writable
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from prowler_vpc_flow_logs.remediation.targets import from_flags
 from prowler_vpc_flow_logs.remediation.validate import settings_from
 from prowler_vpc_flow_logs.remediation.waiter import DEFAULT_WAIT
 
-from .common import add_profile, add_state_and_output, ask, command, emit, state
+from .common import add_profile, add_role_options, add_state_and_output, ask, command, emit, state
 from .progress import RunProgress
 from .text import fix_plan_text, fix_text
 
@@ -215,28 +215,10 @@ def register(subparsers) -> None:
         metavar="ID",
         help="fix this account (repeatable); others than the caller's are reached through --role-name",
     )
-    fix.add_argument(
-        "--role-name",
-        metavar="NAME",
-        help="the role assumed in every account other than the caller's, arn:aws:iam::ACCOUNT:role/NAME (as Prowler's -R)",
-    )
-    fix.add_argument(
-        "--external-id",
-        metavar="ID",
-        help="as Prowler's --external-id: the external ID the role's trust policy requires (default: none)",
-    )
-    fix.add_argument(
-        "--role-session-name",
-        metavar="NAME",
-        default="prowler-vpc-flow-logs",
-        help="as Prowler's --role-session-name (default: prowler-vpc-flow-logs)",
-    )
-    fix.add_argument(
-        "--max-workers",
-        type=int,
-        default=MAX_WORKERS,
-        metavar="N",
-        help=f"accounts and regions worked on at once (default: {MAX_WORKERS})",
+    add_role_options(
+        fix,
+        "the role assumed in every account other than the caller's, arn:aws:iam::ACCOUNT:role/NAME (as Prowler's -R)",
+        "accounts and regions worked on",
     )
     fix.add_argument(
         "--batch-size",
