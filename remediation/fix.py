@@ -24,13 +24,11 @@ from .accounts import Reach, Unreachable
 from .apply import apply_region, merge, start_run
 from .batches import BATCH_SIZE, Outcome
 from .ledger import RunFinished, now
-from .models import FixPlan, FixResult, FixSettings, Plan, RoleSettings
+from .models import MAX_WORKERS, FixPlan, FixResult, FixSettings, Plan, RoleSettings
 from .plan import make_plan
 from .targets import Targets, check_regions
 from .validate import check_prerequisites
 from .waiter import DEFAULT_WAIT
-
-MAX_WORKERS = 8  # accounts (and places) worked on at once
 
 
 class Progress(Protocol):

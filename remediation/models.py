@@ -10,6 +10,7 @@ TAG_KEY = "prowler-vpc-flow-logs:run-id"
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
 ACCOUNT_PLACEHOLDER = "{account}"  # in --deliver-logs-permission-arn: each account's own role
 SESSION_NAME = "prowler-vpc-flow-logs"  # --role-session-name's default
+MAX_WORKERS = 8  # accounts (and places) worked on at once
 DestinationType = Literal["cloud-watch-logs", "s3"]
 
 

@@ -7,8 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from prowler_vpc_flow_logs.remediation.fix import MAX_WORKERS
-from prowler_vpc_flow_logs.remediation.models import SESSION_NAME
+from prowler_vpc_flow_logs.remediation.models import MAX_WORKERS, SESSION_NAME
 
 
 class Parser(argparse.ArgumentParser):
