@@ -32,22 +32,17 @@ from typing import Any
 from moto.backends import get_backend
 
 from devtools.moto_server import MotoServer, moto_server
-from devtools.org_estate import BUCKET, REGIONS, ROLE
+from devtools.org_estate import BUCKET, REGIONS, ROLE, create_organization
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def seed(server: MotoServer, accounts: int, vpcs: int, failing: int) -> list[str]:
     """An organization of ``accounts`` accounts, seeded into moto's backends; their ids."""
-    organizations = server.client("organizations")
-    organizations.create_organization(FeatureSet="ALL")
-    management = server.client("sts").get_caller_identity()["Account"]
-    ids = [management] + [
-        organizations.create_account(AccountName=f"m{n}", Email=f"m{n}@example.com")[
-            "CreateAccountStatus"
-        ]["AccountId"]
-        for n in range(accounts - 1)
-    ]
+    management, members = create_organization(
+        server.client("organizations"), server.client("sts"), accounts - 1, name="m"
+    )
+    ids = [management, *members]
     server.client("s3").create_bucket(Bucket=BUCKET)
     for account in ids:
         for region in REGIONS:

@@ -54,6 +54,37 @@ def account_session(
     )
 
 
+def create_organization(
+    organizations, sts, members: int, name: str = "member"
+) -> tuple[str, list[str]]:
+    """A new organization of the caller's account and ``members`` new member accounts:
+    (management account, member accounts)."""
+    organizations.create_organization(FeatureSet="ALL")
+    management = sts.get_caller_identity()["Account"]
+    member_ids = [
+        organizations.create_account(AccountName=f"{name}-{n}", Email=f"{name}-{n}@example.com")[
+            "CreateAccountStatus"
+        ]["AccountId"]
+        for n in range(members)
+    ]
+    return management, member_ids
+
+
+def flow_logs_of(org: Org, endpoint_url: str | None = None, **describe) -> dict[str, list[dict]]:
+    """Account -> every flow log DescribeFlowLogs lists in both regions (``describe``: its filters)."""
+    found: dict[str, list[dict]] = {}
+    for account in org.accounts:
+        session = account_session(account, org.management, endpoint_url)
+        found[account] = [
+            flow_log
+            for region in REGIONS
+            for flow_log in session.client(
+                "ec2", region_name=region, endpoint_url=endpoint_url
+            ).describe_flow_logs(**describe)["FlowLogs"]
+        ]
+    return found
+
+
 def _vpc(ec2, number: int, name: str) -> str:
     cidr = f"10.{number}.0.0/16"
     tags = [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}]
@@ -67,17 +98,11 @@ def seed_organization(members: int = 2, failing: int = 3, endpoint_url: str | No
     """An organization of the management account and ``members`` members; in each account and
     region ``failing`` VPCs without flow logs and one with a flow log to the central bucket."""
     management_session = account_session("", "", endpoint_url)
-    organizations = management_session.client("organizations", endpoint_url=endpoint_url)
-    organizations.create_organization(FeatureSet="ALL")
-    management = management_session.client("sts", endpoint_url=endpoint_url).get_caller_identity()[
-        "Account"
-    ]
-    member_ids = [
-        organizations.create_account(AccountName=f"member-{n}", Email=f"member-{n}@example.com")[
-            "CreateAccountStatus"
-        ]["AccountId"]
-        for n in range(members)
-    ]
+    management, member_ids = create_organization(
+        management_session.client("organizations", endpoint_url=endpoint_url),
+        management_session.client("sts", endpoint_url=endpoint_url),
+        members,
+    )
     org = Org(management=management, members=member_ids)
     management_session.client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=BUCKET)
     for account in org.accounts:

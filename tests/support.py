@@ -122,16 +122,19 @@ def create_role(name: str = "flow-logs-delivery", trust: dict | None = None) -> 
     ]
 
 
+def flow_log_key(flow_log: dict) -> tuple[str, str, str]:
+    """A flow log as a write would change it: its id, its resource and its tags."""
+    tags = json.dumps(flow_log.get("Tags", []), sort_keys=True)
+    return flow_log["FlowLogId"], flow_log["ResourceId"], tags
+
+
 def snapshot() -> dict:
     """Every flow log (id, resource, tags) and log group in both regions: what a write would change."""
     state = {}
     for region in REGIONS:
         logs = client("ec2", region).describe_flow_logs()["FlowLogs"]
         state[region] = {
-            "flow_logs": sorted(
-                (fl["FlowLogId"], fl["ResourceId"], json.dumps(fl.get("Tags", []), sort_keys=True))
-                for fl in logs
-            ),
+            "flow_logs": sorted(flow_log_key(fl) for fl in logs),
             "log_groups": sorted(
                 g["logGroupName"] for g in client("logs", region).describe_log_groups()["logGroups"]
             ),

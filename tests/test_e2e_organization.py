@@ -8,7 +8,7 @@ import json
 import pytest
 
 from devtools.moto_server import moto_server
-from devtools.org_estate import REGIONS, ROLE, account_session, seed_organization
+from devtools.org_estate import REGIONS, ROLE, flow_logs_of, seed_organization
 from devtools.prowler_cli import run_cli, run_prowler
 
 pytestmark = pytest.mark.e2e
@@ -23,14 +23,8 @@ def test_an_organization_fixed_then_a_member_scanned_by_prowler_then_backed_out(
 
         def flow_logs() -> dict[str, set[str]]:
             return {
-                account: {
-                    fl["FlowLogId"]
-                    for region in REGIONS
-                    for fl in account_session(account, org.management, server.url)
-                    .client("ec2", region_name=region, endpoint_url=server.url)
-                    .describe_flow_logs()["FlowLogs"]
-                }
-                for account in org.accounts
+                account: {fl["FlowLogId"] for fl in found}
+                for account, found in flow_logs_of(org, server.url).items()
             }
 
         before = flow_logs()

@@ -10,7 +10,7 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.org_estate import REGIONS, ROLE, Org, account_session, seed_organization
+from devtools.org_estate import REGIONS, ROLE, Org, account_session, flow_logs_of, seed_organization
 from prowler_vpc_flow_logs.cli import main
 from prowler_vpc_flow_logs.remediation.accounts import Reach
 from prowler_vpc_flow_logs.remediation.ledger import (
@@ -22,7 +22,7 @@ from prowler_vpc_flow_logs.remediation.ledger import (
 )
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, RoleSettings
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.support import BOTH, fix_json, keyed_verdicts, ocsf_finding
+from tests.support import BOTH, fix_json, flow_log_key, keyed_verdicts, ocsf_finding
 
 S3 = ["--log-destination-type", "s3", "--log-destination", "arn:aws:s3:::org-flow-logs"]
 ORG = ["--organization", "--role-name", ROLE, *BOTH]
@@ -33,27 +33,15 @@ def org(aws) -> Org:
     return seed_organization(members=2, failing=3)
 
 
-def flow_logs(org: Org) -> dict[str, set[str]]:
-    """Account -> every flow log id in both regions (tags included in the comparison's key)."""
-    found = {}
-    for account in org.accounts:
-        session = account_session(account, org.management)
-        found[account] = {
-            (fl["FlowLogId"], fl["ResourceId"], json.dumps(fl.get("Tags", []), sort_keys=True))
-            for region in REGIONS
-            for fl in session.client("ec2", region_name=region).describe_flow_logs()["FlowLogs"]
-        }
-    return found
+def flow_logs(org: Org) -> dict[str, set[tuple[str, str, str]]]:
+    """Account -> every flow log (id, resource, tags) in both regions."""
+    return {account: set(map(flow_log_key, found)) for account, found in flow_logs_of(org).items()}
 
 
 def tagged(org: Org, run_id: str) -> set[str]:
+    run_tag = [{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}]
     return {
-        fl["FlowLogId"]
-        for account in org.accounts
-        for region in REGIONS
-        for fl in account_session(account, org.management)
-        .client("ec2", region_name=region)
-        .describe_flow_logs(Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}])["FlowLogs"]
+        fl["FlowLogId"] for found in flow_logs_of(org, Filters=run_tag).values() for fl in found
     }
 
 
