@@ -21,7 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
@@ -37,7 +36,6 @@ from prowler_vpc_flow_logs.prowler_provider import PROVIDER_ARGUMENTS, load_conf
 # pyproject.toml's requirement is REQUIREMENT (tests/test_selftest.py compares them).
 TESTED = (Version("5.32.0"), Version("5.46.0"))
 REQUIREMENT = "prowler>=5.32.0,<6"
-SUPPORTED = Requirement(REQUIREMENT).specifier
 WHY_FLOOR = (
     "older Prowler has no CIS Controls v8.1 framework, and lists only one package's "
     "entry-point frameworks per provider"
