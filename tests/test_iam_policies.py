@@ -165,7 +165,7 @@ def test_organization_policies_fix_and_back_out_members_through_their_role(
 ):
     """The caller holds organization-caller-policy.json; each member's role holds fix-policy.json
     and backout-policy.json and trusts the caller's account (member-role-trust.json)."""
-    from devtools.org_estate import account_session, seed_organization
+    from devtools.org_estate import account_session, flow_logs_of, seed_organization
 
     org = seed_organization(members=2, failing=2)
     caller_doc = policy("organization-caller-policy.json")
@@ -187,15 +187,8 @@ def test_organization_policies_fix_and_back_out_members_through_their_role(
                 PolicyDocument=json.dumps(for_moto(policy(name))),
             )
 
-    def flow_logs() -> set[str]:
-        return {
-            fl["FlowLogId"]
-            for member in org.members
-            for region in (REGION_A, REGION_B)
-            for fl in account_session(member, org.management)
-            .client("ec2", region_name=region)
-            .describe_flow_logs()["FlowLogs"]
-        }
+    def flow_logs() -> dict[str, set[str]]:
+        return {a: {fl["FlowLogId"] for fl in found} for a, found in flow_logs_of(org).items()}
 
     before = flow_logs()
     caller = _user("org-caller", caller_doc)
