@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL
+
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
 ACCOUNT_PLACEHOLDER = "{account}"  # in --deliver-logs-permission-arn: each account's own role
@@ -74,7 +76,12 @@ class FixSettings(BaseModel):
             target = f"S3 {self.log_destination}"
         else:
             target = f"CloudWatch Logs log group '{self.log_group_name}' (role {self.deliver_logs_permission_arn})"
-        return f"{self.traffic_type} traffic to {target}"
+        interval = self.max_aggregation_interval or DEFAULT_INTERVAL
+        log_format = self.log_format or "AWS's default format"
+        return (
+            f"{self.traffic_type} traffic to {target}, aggregated over at most {interval} s, "
+            f"records in {log_format}"
+        )
 
 
 class Skip(BaseModel):

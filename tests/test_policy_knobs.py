@@ -181,7 +181,8 @@ CONFIG = [
     (KK, 1, True, "1"),
     (IK, 60, 60, None), (IK, 600, 600, None), (IK, 120, 60, "120"), (IK, "60", 60, "'60'"), (IK, True, 60, "True"),
     (FK, ["srcaddr", "action"], ("srcaddr", "action"), None), (FK, ["action", "action"], ("action",), None),
-    (FK, ["action", "bogus"], record_format.FIELDS, "['action', 'bogus']"), (FK, "action", record_format.FIELDS, "'action'"),
+    (FK, ["action", "bogus"], record_format.FIELDS, "['action', 'bogus'] ('bogus' is not a field AWS knows)"),
+    (FK, ["x", 3], record_format.FIELDS, "['x', 3] ('x', 3 are not fields AWS knows)"), (FK, "action", record_format.FIELDS, "'action'"),
     (FK, [], record_format.FIELDS, "[]"), (FK, None, record_format.FIELDS, "empty"),
 ]
 # fmt: on

@@ -15,6 +15,7 @@ from devtools.knob_estate import (
     expected_knob_verdicts,
     seed_knob_estate,
 )
+from prowler_vpc_flow_logs import knobs
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.destinations import (
     check_destination,
@@ -22,7 +23,7 @@ from prowler_vpc_flow_logs.destinations import (
     parse_destination,
     s3_key_prefix,
 )
-from prowler_vpc_flow_logs.facts import LifecycleRule
+from prowler_vpc_flow_logs.facts import DestinationState, LifecycleRule
 from prowler_vpc_flow_logs.service import FlowLogs
 from tests.support import aws_provider, client, create_role, failing_call, keyed_verdicts
 
@@ -95,6 +96,61 @@ def test_s3_key_prefix(destination, options, expected):
 )  # fmt: skip
 def test_lifecycle_rule_shapes(raw, expected):
     assert lifecycle_rule(raw) == expected
+
+
+MIB = 1024 * 1024
+PREFIX = f"AWSLogs/{ACCOUNT}/vpcflowlogs/us-east-1/"
+
+
+# moto drops size filters (it stores only Prefix/Tag/And), so the parser is tested on the shapes
+# GetBucketLifecycleConfiguration returns on AWS; the largest flow-log file is 75 MB.
+@pytest.mark.parametrize(
+    "rule_filter,applies,said",
+    [
+        ({"ObjectSizeGreaterThan": 1024**3}, False, None),  # above any flow-log file
+        ({"ObjectSizeGreaterThan": 75 * MIB}, False, None),
+        ({"ObjectSizeGreaterThan": 75 * MIB - 1}, True, "objects larger than 78,643,199 bytes"),
+        ({"ObjectSizeGreaterThan": 1024}, True, "objects larger than 1,024 bytes"),
+        ({"ObjectSizeLessThan": 1024}, True, "objects smaller than 1,024 bytes"),
+        ({"ObjectSizeLessThan": 18}, False, None),  # below any gzip file
+        ({"And": {"Prefix": "AWSLogs/", "ObjectSizeGreaterThan": 2 * 1024**3}}, False, None),
+        (
+            {"And": {"Prefix": "AWSLogs/", "ObjectSizeGreaterThan": 100, "ObjectSizeLessThan": 5000}},
+            True,
+            "objects larger than 100 bytes and smaller than 5,000 bytes",
+        ),
+        ({"And": {"ObjectSizeGreaterThan": 5000, "ObjectSizeLessThan": 5001}}, False, None),
+    ],
+)  # fmt: skip
+def test_a_size_filtered_rule_applies_only_where_flow_log_files_can_fall(
+    rule_filter, applies, said
+):
+    raw = {"ID": "s", "Status": "Enabled", "Filter": rule_filter, "Expiration": {"Days": 7}}
+    rule = lifecycle_rule(raw)
+    assert knobs.applies(rule, PREFIX) is applies
+    found = knobs.shortest_rule([rule], PREFIX)
+    problem = knobs._bucket_retention(
+        "b", DestinationState(status="exists", lifecycle=[rule]), PREFIX, 365
+    )
+    if not applies:
+        assert found is None and problem is None
+    else:
+        assert problem == (
+            f"S3 bucket 'b' keeps records under '{PREFIX}' 7 days (lifecycle rule 's', {said}); "
+            "vpc_flow_logs_min_retention_days requires 365"
+        )
+
+
+def test_one_day_is_said_in_the_singular():
+    rule = LifecycleRule(id="r", expiration_days=1)
+    problem = knobs._bucket_retention(
+        "b", DestinationState(status="exists", lifecycle=[rule]), PREFIX, 30
+    )
+    assert "keeps records under" in problem and " 1 day (lifecycle rule 'r')" in problem
+    group = knobs._log_group_retention("g", DestinationState(status="exists", retention_days=1), 30)
+    assert (
+        group == "log group 'g' keeps records 1 day; vpc_flow_logs_min_retention_days requires 30"
+    )
 
 
 # -- the probe ------------------------------------------------------------------------------

@@ -64,6 +64,14 @@ def _fields(raw: Any) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(f.strip() for f in raw))
 
 
+def _unknown_fields(raw: Any) -> str:
+    """Which entries of an invalid fields list are wrong ("" when the list itself is)."""
+    if not isinstance(raw, list) or not raw:
+        return ""
+    bad = [f for f in raw if not (isinstance(f, str) and f.strip() in record_format.FIELDS)]
+    return f" ({', '.join(map(repr, bad))} {'is not a field' if len(bad) == 1 else 'are not fields'} AWS knows)"
+
+
 @dataclass(frozen=True)
 class Knob:
     """One key of the config file: how to read it, what it must be, its strictest setting."""
@@ -73,6 +81,7 @@ class Knob:
     must_be: str
     strictest: Any
     strictest_said: str  # "<strictest setting> because <problem>"
+    which: Callable[[Any], str] = lambda raw: ""  # names the wrong part of an invalid value
 
 
 KNOBS = (
@@ -105,6 +114,7 @@ KNOBS = (
         "[srcaddr, dstaddr, srcport, dstport, protocol, action])",
         record_format.FIELDS,
         "every record field AWS knows is required",
+        _unknown_fields,
     ),
 )
 
@@ -116,7 +126,8 @@ def _config(audit_config: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def _problem(knob: Knob, config: Mapping[str, Any]) -> str | None:
     if knob.key not in config or knob.read(config[knob.key]) is not None:
         return None
-    return f"{knob.key} is {_shown(config[knob.key])} in the Prowler config file; it must be {knob.must_be}"
+    raw = config[knob.key]
+    return f"{knob.key} is {_shown(raw)}{knob.which(raw)} in the Prowler config file; it must be {knob.must_be}"
 
 
 def _value(knob: Knob, config: Mapping[str, Any], default: Any = None) -> Any:

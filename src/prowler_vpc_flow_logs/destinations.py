@@ -143,10 +143,10 @@ def _expiration_date(value) -> str | None:
 
 def lifecycle_rule(raw: dict) -> LifecycleRule:
     """One rule of GetBucketLifecycleConfiguration as plain data (prefix in Filter.Prefix,
-    Filter.And.Prefix or the legacy top-level Prefix)."""
+    Filter.And.Prefix or the legacy top-level Prefix; object-size bounds in Filter or Filter.And)."""
     rule_filter = raw.get("Filter")
     if rule_filter is None:
-        prefix, tagged = raw.get("Prefix", ""), False
+        prefix, tagged, both, rule_filter = raw.get("Prefix", ""), False, {}, {}
     else:
         both = rule_filter.get("And") or {}
         prefix = rule_filter.get("Prefix", both.get("Prefix", ""))
@@ -159,6 +159,10 @@ def lifecycle_rule(raw: dict) -> LifecycleRule:
         tag_filtered=tagged,
         expiration_days=expiration.get("Days"),
         expiration_date=_expiration_date(expiration.get("Date")),
+        size_greater_than=rule_filter.get(
+            "ObjectSizeGreaterThan", both.get("ObjectSizeGreaterThan")
+        ),
+        size_less_than=rule_filter.get("ObjectSizeLessThan", both.get("ObjectSizeLessThan")),
     )
 
 

@@ -81,9 +81,17 @@ class LifecycleRule(BaseModel):
     tag_filtered: bool = False  # flow-log objects carry no tags: such a rule never applies
     expiration_days: int | None = None
     expiration_date: str | None = None  # ISO date: every object expires on that day
+    size_greater_than: int | None = None  # ObjectSizeGreaterThan, bytes: only larger objects
+    size_less_than: int | None = None  # ObjectSizeLessThan, bytes: only smaller objects
 
     def describe(self) -> str:
-        return f"lifecycle rule '{self.id}'" if self.id else "a lifecycle rule without an ID"
+        name = f"lifecycle rule '{self.id}'" if self.id else "a lifecycle rule without an ID"
+        sizes = [
+            f"larger than {self.size_greater_than:,} bytes" if self.size_greater_than else "",
+            f"smaller than {self.size_less_than:,} bytes" if self.size_less_than else "",
+        ]
+        sized = " and ".join(s for s in sizes if s)
+        return f"{name}, objects {sized}" if sized else name
 
 
 class DestinationState(BaseModel):

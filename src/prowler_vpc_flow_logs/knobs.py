@@ -32,6 +32,11 @@ class Judgment:
     notes: list[str] = field(default_factory=list)
 
 
+def days(count: int) -> str:
+    """ "1 day", "30 days"."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def required_retention(minimum: Retention) -> str:
     return "records that never expire" if minimum == NEVER_EXPIRE else str(minimum)
 
@@ -57,9 +62,24 @@ def fields_problem(log_format: str | None, required: tuple[str, ...] | None) -> 
     return f"{which} lacks {', '.join(lacking)} ({REQUIRED_FIELDS_KEY})"
 
 
+# VPC Flow Logs writes gzip files of at most 75 MB to S3 ("Flow log files", VPC User Guide:
+# docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3.html); read as MiB to err strict. A gzip
+# file is never below 18 bytes (RFC 1952: 10-byte header, 8-byte trailer).
+LARGEST_FLOW_LOG_FILE = 75 * 1024 * 1024
+SMALLEST_FLOW_LOG_FILE = 18
+
+
+def can_hold_flow_log_files(rule: LifecycleRule) -> bool:
+    """Some flow-log file may fall in the rule's object-size range (no bounds: every one)."""
+    above = rule.size_greater_than if rule.size_greater_than is not None else -1
+    below = rule.size_less_than if rule.size_less_than is not None else LARGEST_FLOW_LOG_FILE + 1
+    low, high = max(above + 1, SMALLEST_FLOW_LOG_FILE), min(below - 1, LARGEST_FLOW_LOG_FILE)
+    return low <= high
+
+
 def applies(rule: LifecycleRule, key_prefix: str) -> bool:
     """The rule expires some of the objects under ``key_prefix`` (a flow log's records)."""
-    if not rule.enabled or rule.tag_filtered:
+    if not rule.enabled or rule.tag_filtered or not can_hold_flow_log_files(rule):
         return False
     if rule.expiration_days is None and not rule.expiration_date:
         return False
@@ -79,7 +99,7 @@ def _log_group_retention(name: str, state: DestinationState, minimum: Retention)
     kept = state.retention_days
     if kept is None or not too_short(kept, minimum):
         return None
-    return f"log group '{name}' keeps records {kept} days; {MIN_RETENTION_KEY} requires {required_retention(minimum)}"
+    return f"log group '{name}' keeps records {days(kept)}; {MIN_RETENTION_KEY} requires {required_retention(minimum)}"
 
 
 def _bucket_retention(
@@ -93,7 +113,7 @@ def _bucket_retention(
     if rule.expiration_date:
         return f"{where} expires every record under '{key_prefix}' on {rule.expiration_date} ({rule.describe()}); {requires}"
     if too_short(rule.expiration_days or 0, minimum):
-        return f"{where} keeps records under '{key_prefix}' {rule.expiration_days} days ({rule.describe()}); {requires}"
+        return f"{where} keeps records under '{key_prefix}' {days(rule.expiration_days or 0)} ({rule.describe()}); {requires}"
     return None
 
 

@@ -59,7 +59,7 @@ class Policy(BaseModel):
         if self.min_retention_days == NEVER_EXPIRE:
             met.append("records that never expire")
         elif self.min_retention_days is not None:
-            met.append(f"records kept at least {self.min_retention_days} days")
+            met.append(f"records kept at least {knobs.days(self.min_retention_days)}")
         if self.require_kms:
             met.append("KMS encryption")
         if self.max_aggregation_interval is not None:
@@ -173,6 +173,10 @@ def _judge_record(found: Assessment, policy: Policy | None) -> None:
 
 def _describe_log(flow_log: FlowLog) -> str:
     target = flow_log.destination.describe() if flow_log.destination else "an unknown destination"
+    prefix = flow_log.s3_key_prefix or ""
+    folder = prefix[: prefix.rfind("AWSLogs/")].rstrip("/")  # the folder of bucket/folder ARNs
+    if folder:
+        target += f", folder '{folder}/'"
     return f"{flow_log.id} ({flow_log.traffic_type} to {target})"
 
 

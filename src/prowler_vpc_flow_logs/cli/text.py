@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from prowler_vpc_flow_logs.knobs import days
 from prowler_vpc_flow_logs.remediation.models import (
     OUTCOME_UNKNOWN,
     BackoutResult,
@@ -49,7 +50,7 @@ def plan_text(plan: Plan) -> str:
         lines.append("  nothing to fix")
     retention = plan.settings.retention_in_days
     kept = (
-        f"records kept {retention} days"
+        f"records kept {days(retention)}"
         if retention
         else "records never expire; --retention-in-days N sets it"
     )
