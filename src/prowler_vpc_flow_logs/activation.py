@@ -22,6 +22,7 @@ package, which the venv imports from the checkout.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -140,8 +141,9 @@ def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[st
 
 
 def active_check(install: ProwlerInstall) -> str:
-    """Which check Prowler will run: "ours", "outdated" (another version of ours), "built-in",
-    "missing" or "modified"."""
+    """Which check Prowler will run: "ours", "outdated" (files an earlier ``install`` wrote, of
+    another version of ours), "built-in", "missing" or "modified" (changed by hand or by another
+    tool, whatever it started as)."""
     present = _present_files(install.check_dir)
     if f"{CHECK_ID}.py" not in present:
         return "missing"
@@ -150,7 +152,8 @@ def active_check(install: ProwlerInstall) -> str:
         return "ours"
     if _builtin_part(install, present) is not None:
         return "built-in"
-    if b"prowler_vpc_flow_logs" in present[f"{CHECK_ID}.py"]:
+    written = _written_files(install)
+    if written and {name: _sha256(data) for name, data in present.items()} == written:
         return "outdated"
     return "modified"
 
@@ -172,7 +175,32 @@ def _write_files(folder: Path, files: dict[str, bytes]) -> None:
     shutil.rmtree(folder / "__pycache__", ignore_errors=True)
 
 
+def inactive_warning() -> str | None:
+    """What a Prowler run says when this package is installed but its check is not the one
+    Prowler will run (None when it is, or when Prowler cannot be located)."""
+    try:
+        install = find_prowler()
+        state = active_check(install)
+    except Exception:  # never break Prowler's start-up over a warning
+        return None
+    if state == "ours":
+        return None
+    runs = {
+        "built-in": f"its built-in {CHECK_ID}, not this plug-in's precise check",
+        "outdated": f"another version of this plug-in's {CHECK_ID}",
+        "missing": f"no {CHECK_ID} at all",
+        "modified": f"a {CHECK_ID} that was changed by hand",
+    }[state]
+    return (
+        f"prowler-vpc-flow-logs {__version__} is installed, but Prowler {install.version} runs "
+        f"{runs}: run `vpc-flow-logs install` to activate it (`vpc-flow-logs status` says more)"
+    )
+
+
 def _save_marker(install: ProwlerInstall, installed: bool) -> None:
+    """Record the activation, with the sha256 of the files ``install`` wrote (so that a later
+    edit by hand is told apart from an older version of ours)."""
+    written = {name: _sha256(data) for name, data in _our_files().items()} if installed else {}
     install.marker.parent.mkdir(parents=True, exist_ok=True)
     install.marker.write_text(
         json.dumps(
@@ -181,10 +209,19 @@ def _save_marker(install: ProwlerInstall, installed: bool) -> None:
                 "prowler_version": install.version,
                 "installed": installed,
                 "plugin_version": __version__,
+                "files": written,
             },
             indent=2,
         )
     )
+
+
+def _written_files(install: ProwlerInstall) -> dict[str, str]:
+    """The sha256 of the files the last ``install`` wrote into this Prowler ({} when unknown)."""
+    try:
+        return dict(json.loads(install.marker.read_text()).get("files") or {})
+    except (OSError, ValueError, TypeError):
+        return {}
 
 
 def _was_installed(install: ProwlerInstall) -> bool:
@@ -217,8 +254,9 @@ def _is_older(version: str, than: object) -> bool:
 
 
 def lost_activation(install: ProwlerInstall) -> str | None:
-    """Why our check is not active although it was installed (pip reinstalled or upgraded Prowler)."""
-    if active_check(install) == "ours":
+    """Why our check is not active although it was installed (pip reinstalled or upgraded Prowler,
+    which puts the built-in back)."""
+    if active_check(install) not in ("built-in", "missing"):
         return None
     if install.marker.is_file() and not _was_installed(install):
         return None  # uninstalled on purpose
@@ -336,28 +374,65 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
     return "\n".join([*notes, done])
 
 
-def uninstall_check(install: ProwlerInstall) -> str:
-    """Put Prowler's built-in check back and verify it against RECORD."""
-    if active_check(install) == "built-in":
+def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
+    """Put Prowler's built-in check back, verify it against RECORD, drop this Prowler's activation
+    records, and say what stays in the state folder."""
+    state = active_check(install)
+    if state == "modified" and not force:
+        raise UserError(
+            f"{install.check_dir} holds a check that was changed by hand or by another tool; "
+            "nothing changed. Pass --force to replace it with Prowler's built-in check."
+        )
+    if state == "built-in":
         present = _present_files(install.check_dir)
         builtin = _builtin_part(install, present) or present
-        _save_marker(install, installed=False)
         if builtin != present:  # files of ours that pip left beside the built-in
             _write_files(install.check_dir, builtin)
             left = ", ".join(sorted(set(present) - set(builtin)))
-            return f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID}; removed {left}, left behind by pip"
-        return f"nothing to do: Prowler {install.version} already runs its built-in {CHECK_ID}"
-    files = _builtin_files(install)
-    _write_files(install.check_dir, files)
-    if not matches_record(_present_files(install.check_dir), install.record):
-        raise UserError(
-            f"{install.check_dir} does not match Prowler's RECORD after restoring it", FAILED
+            done = f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID}; removed {left}, left behind by pip"
+        else:
+            done = f"nothing to do: Prowler {install.version} already runs its built-in {CHECK_ID}"
+    else:
+        files = _builtin_files(install)
+        _write_files(install.check_dir, files)
+        if not matches_record(_present_files(install.check_dir), install.record):
+            raise UserError(
+                f"{install.check_dir} does not match Prowler's RECORD after restoring it", FAILED
+            )
+        done = (
+            f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID} again "
+            f"({len(files)} files match the sha256 in its RECORD)"
         )
-    _save_marker(install, installed=False)
-    return (
-        f"uninstalled: Prowler {install.version} runs its built-in {CHECK_ID} again "
-        f"({len(files)} files match the sha256 in its RECORD)"
-    )
+    return "\n".join([done, *_forget(install)])
+
+
+def _forget(install: ProwlerInstall) -> list[str]:
+    """Remove this Prowler's activation records; say what the state folder still holds."""
+    for path in (state_dir() / "activation").glob("*.json"):
+        try:
+            if json.loads(path.read_text()).get("prowler_dir") == str(install.package_dir):
+                path.unlink()
+        except (OSError, ValueError, AttributeError):
+            continue
+    with contextlib.suppress(OSError):
+        (state_dir() / "activation").rmdir()  # only when empty
+    kept = []
+    if install.backup_dir.is_dir():
+        kept.append(
+            f"kept: {install.backup_dir} (the verified built-in check, which a `prowler -x` run "
+            "restores from while this package is installed)"
+        )
+    runs = sorted((state_dir() / "runs").glob("*.jsonl"))
+    if runs:
+        kept.append(
+            f"kept: {state_dir() / 'runs'} ({len(runs)} fix run(s); `vpc-flow-logs backout` needs them)"
+        )
+    if kept:
+        rm = f"rm -r {state_dir() / 'builtin'} (keep runs/ until its runs are backed out)"
+        kept.append(
+            f"after `pip uninstall prowler-vpc-flow-logs`, delete it: {rm if runs else f'rm -r {state_dir()}'}"
+        )
+    return kept
 
 
 def restore_after_custom_folder_run(check_dir: Path) -> None:

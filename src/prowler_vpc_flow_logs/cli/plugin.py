@@ -22,7 +22,7 @@ def _install(args: argparse.Namespace) -> int:
 
 
 def _uninstall(args: argparse.Namespace) -> int:
-    print(uninstall_check(find_prowler()))
+    print(uninstall_check(find_prowler(), force=args.force))
     return 0
 
 
@@ -49,7 +49,7 @@ def _status(args: argparse.Namespace) -> int:
         + ("" if lost else " (run `vpc-flow-logs install` to activate ours)"),
         "outdated": "another version of prowler-vpc-flow-logs (run `vpc-flow-logs install` to update it)",
         "missing": "MISSING: Prowler has no working check (run `vpc-flow-logs install`)",
-        "modified": "a modified check that is neither ours nor the built-in (run `vpc-flow-logs install --force`)",
+        "modified": "a check changed by hand or by another tool, neither ours nor the built-in (`vpc-flow-logs install --force` replaces it with ours, `uninstall --force` with the built-in)",
     }
     print(f"{CHECK_ID}: {labels[state]}")
     if lost:
@@ -81,6 +81,11 @@ def register(commands) -> None:
         "prowler-vpc-flow-logs`.",
         "  vpc-flow-logs uninstall && pip uninstall prowler-vpc-flow-logs\n",
     )  # fmt: skip
+    uninstall.add_argument(
+        "--force",
+        action="store_true",
+        help="restore the built-in even over a check that was changed by hand",
+    )
     uninstall.set_defaults(func=_uninstall)
     status = command(
         commands, "status", "which check Prowler will run and the self-test; exit 0 only if ours and passed",
