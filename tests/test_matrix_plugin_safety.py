@@ -356,3 +356,108 @@ def test_a_prowler_whose_awsservice_moved_is_refused_naming_service(tmp_path):
     fix = run("fix", "--region", "us-east-1", "--dry-run")
     assert fix.returncode == 2 and fix.stderr.count("\n") == 1
     assert fix.stderr.startswith("vpc-flow-logs: error: fix cannot run with this Prowler (")
+
+
+# -- a hand-edited copy, an older copy of ours, what uninstall leaves (issue 18, rows 8 and 9) --
+def test_a_hand_edited_copy_of_our_check_is_modified_and_kept_without_force(tmp_path, capsys):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    edited = (install.check_dir / "vpc_flow_logs_enabled.py").read_bytes() + b"# local tweak\n"
+    (install.check_dir / "vpc_flow_logs_enabled.py").write_bytes(edited)
+    assert active_check(install) == "modified"
+    code, out = status(install, capsys)
+    assert code == 1 and "WARNING" not in out and "reinstalled" not in out
+    assert "vpc_flow_logs_enabled: a check changed by hand or by another tool" in out
+    with mock.patch.object(plugin, "find_prowler", return_value=install):
+        assert cli.main(["install"]) == 2
+        assert cli.main(["uninstall"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("changed by hand") == 2 and "--force" in err and "Traceback" not in err
+        assert (install.check_dir / "vpc_flow_logs_enabled.py").read_bytes() == edited
+        assert cli.main(["uninstall", "--force"]) == 0
+    assert files(install.check_dir) == BUILTIN
+
+
+def test_an_earlier_install_of_another_version_of_ours_is_outdated(tmp_path, capsys):
+    install = fake_prowler(tmp_path)
+    older = tmp_path / "older-plugin"
+    shutil.copytree(OUR_CHECK_DIR, older, ignore=shutil.ignore_patterns("__pycache__"))
+    (older / "vpc_flow_logs_enabled.py").write_text("# prowler_vpc_flow_logs 0.0.9\n")
+    with mock.patch.object(activation, "OUR_CHECK_DIR", older):
+        install_check(install)
+    assert active_check(install) == "outdated"
+    code, out = status(install, capsys)
+    assert code == 1 and "another version of prowler-vpc-flow-logs" in out
+    assert "WARNING" not in out
+    install_check(install)  # a plain install updates it
+    assert active_check(install) == "ours"
+
+
+def test_uninstall_forgets_the_activation_and_says_what_the_state_folder_keeps(tmp_path):
+    install = fake_prowler(tmp_path)
+    other = fake_prowler(tmp_path / "other-venv")
+    install_check(install)
+    install_check(other)
+    runs = activation.state_dir() / "runs"
+    runs.mkdir(parents=True)
+    (runs / "vfl-1.jsonl").write_text("{}\n")
+    lines = uninstall_check(install).splitlines()
+    assert lines[0].startswith("uninstalled: Prowler 5.46.0 runs its built-in")
+    assert lines[1] == (
+        f"kept: {install.backup_dir} (the verified built-in check, which a `prowler -x` run "
+        "restores from while this package is installed)"
+    )
+    assert lines[2] == f"kept: {runs} (1 fix run(s); `vpc-flow-logs backout` needs them)"
+    assert lines[3].startswith("after `pip uninstall prowler-vpc-flow-logs`, delete it: rm -r ")
+    assert f"rm -r {activation.state_dir() / 'builtin'} (keep runs/" in lines[3]
+    assert not install.marker.exists() and other.marker.exists()  # only this Prowler's record
+    assert activation.lost_activation(install) is None
+    uninstall_check(other)
+    assert not (activation.state_dir() / "activation").exists()
+
+
+def test_uninstall_without_runs_names_the_whole_state_folder(tmp_path):
+    install = fake_prowler(tmp_path)
+    install_check(install)
+    last = uninstall_check(install).splitlines()[-1]
+    assert last == (
+        f"after `pip uninstall prowler-vpc-flow-logs`, delete it: rm -r {activation.state_dir()}"
+    )
+
+
+# -- a Prowler run while our check is not active (issue 18, row 2) --------------------------------
+def test_a_prowler_run_is_told_when_our_check_is_not_active(tmp_path):
+    install = fake_prowler(tmp_path)
+    with mock.patch.object(activation, "find_prowler", return_value=install):
+        warning = activation.inactive_warning()
+        assert warning == (
+            "prowler-vpc-flow-logs 0.1.0 is installed, but Prowler 5.46.0 runs its built-in "
+            "vpc_flow_logs_enabled, not this plug-in's precise check: run `vpc-flow-logs install` "
+            "to activate it (`vpc-flow-logs status` says more)"
+        )
+        install_check(install)
+        assert activation.inactive_warning() is None
+        shutil.rmtree(install.check_dir)
+        assert "runs no vpc_flow_logs_enabled at all" in activation.inactive_warning()
+    with mock.patch.object(activation, "find_prowler", side_effect=UserError("no Prowler")):
+        assert activation.inactive_warning() is None  # never breaks Prowler's start
+
+
+@pytest.mark.parametrize(
+    "argv,scan",
+    [
+        (["/venv/bin/prowler", "aws", "--checks", "vpc_flow_logs_enabled"], True),
+        (["/venv/bin/prowler"], True),
+        (["/venv/bin/prowler", "--list-compliance"], True),
+        (["/venv/lib/prowler/__main__.py", "aws"], True),  # python -m prowler
+        (["/venv/bin/prowler", "aws", "-x", "checks/"], False),  # brings our check itself
+        (["/venv/bin/prowler", "azure"], False),
+        (["/venv/bin/vpc-flow-logs", "status"], False),
+        (["/venv/bin/pytest"], False),
+    ],
+)
+def test_the_warning_is_for_aws_scans_of_the_prowler_command(monkeypatch, argv, scan):
+    from prowler_vpc_flow_logs import metadata
+
+    monkeypatch.setattr(sys, "argv", argv)
+    assert metadata._in_a_prowler_scan() is scan
