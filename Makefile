@@ -12,6 +12,11 @@ OLD_PY     := $(OLD_VENV)/bin/python
 OLD_PINS   := constraints-prowler-5.32.txt
 OLD_STAMP  := $(OLD_VENV)/.deps-installed
 
+# A user's venv per Prowler end, holding Prowler alone: the wheel test installs the built wheel
+# there as the README says, and leaves the venv as it found it (tests/test_e2e_wheel.py).
+USER_VENV     := .venv-user-$(PROWLER_VERSION)
+OLD_USER_VENV := .venv-user-$(OLDEST)
+
 .PHONY: test test-main test-compat demo bench lint plugin plugin-oldest mutants
 
 # Prowler (about 2.4 GB) and the test tools, pinned together by constraints.txt; paid once per machine.
@@ -41,8 +46,18 @@ lint: $(STAMP)
 # The whole suite on the newest tested Prowler, then the compat part on the oldest supported.
 test: test-main test-compat
 
-test-main: plugin lint
-	PROWLER_UNDER_TEST=$(PROWLER_VERSION) $(VENV)/bin/pytest -q
+test-main: plugin lint $(USER_VENV)/.prowler-installed
+	PROWLER_UNDER_TEST=$(PROWLER_VERSION) PROWLER_USER_VENV=$(USER_VENV) $(VENV)/bin/pytest -q
+
+$(USER_VENV)/.prowler-installed: constraints.txt
+	test -x $(USER_VENV)/bin/python || python3 -m venv $(USER_VENV)
+	$(USER_VENV)/bin/python -m pip install --quiet -c constraints.txt "$(PROWLER)"
+	touch $@
+
+$(OLD_USER_VENV)/.prowler-installed: $(OLD_PINS)
+	test -x $(OLD_USER_VENV)/bin/python || python3 -m venv $(OLD_USER_VENV)
+	$(OLD_USER_VENV)/bin/python -m pip install --quiet -c $(OLD_PINS) "prowler==$(OLDEST)"
+	touch $@
 
 # Prowler $(OLDEST), moto and pytest, pinned by their own constraints file.
 $(OLD_STAMP): $(OLD_PINS)
@@ -59,9 +74,11 @@ $(OLD_VENV)/.plugin-editable: $(OLD_STAMP) pyproject.toml
 plugin-oldest: $(OLD_VENV)/.plugin-editable
 	$(OLD_VENV)/bin/vpc-flow-logs install
 
-# The end-to-end tests and the probes of Prowler's internals, on the oldest supported Prowler.
-test-compat: plugin-oldest
+# The end-to-end tests and the probes of Prowler's internals, on the oldest supported Prowler;
+# then the built wheel in a user's venv that holds that Prowler.
+test-compat: plugin-oldest $(EDITABLE) $(OLD_USER_VENV)/.prowler-installed
 	PROWLER_UNDER_TEST=$(OLDEST) $(OLD_VENV)/bin/pytest -q -m "e2e or compat"
+	PROWLER_USER_VENV=$(OLD_USER_VENV) $(VENV)/bin/pytest -q -m wheel
 
 demo: plugin
 	$(PY) -m devtools.demo
