@@ -11,6 +11,7 @@ from .models import FixSettings, Plan, PlannedFix, Skip
 from .targets import Targets
 from .validate import check_traffic, settings_for
 
+COMPLIANT = "compliant:"
 UNKNOWN = "not fixed, its flow logs are unknown"
 UNUSED = "unused (no network interfaces)"
 MUTED = "muted by Prowler's mutelist in the findings file (an accepted risk): not fixed"
@@ -19,7 +20,7 @@ MUTED = "muted by Prowler's mutelist in the findings file (an accepted risk): no
 def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
     """A failing VPC is fixed; a passing or unreadable one is skipped, and the reason said."""
     if verdict.status == "PASS":
-        return Skip(region=region, vpc_id=vpc.id, reason=f"compliant: {verdict.status_extended}")
+        return Skip(region=region, vpc_id=vpc.id, reason=f"{COMPLIANT} {verdict.status_extended}")
     if verdict.status == "MANUAL":
         return Skip(
             region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}"
@@ -67,6 +68,22 @@ def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
     return found
 
 
+def _refuse_findings_that_pass(decisions: list[PlannedFix | Skip]) -> None:
+    """A FAIL finding this run's policy judges compliant is never skipped quietly: the scan that
+    wrote it most likely judged under another Prowler config file (its knobs), so refuse."""
+    passing = [d for d in decisions if isinstance(d, Skip) and d.reason.startswith(COMPLIANT)]
+    if not passing:
+        return
+    shown = ", ".join(f"{d.vpc_id} in {d.region}" for d in passing[:5])
+    more = f" and {len(passing) - 5} more" if len(passing) > 5 else ""
+    raise UserError(
+        f"{len(passing)} VPC(s) FAIL in the findings but pass under this fix's policy ({shown}"
+        f"{more}): the scan most likely used another Prowler config file; pass the same file "
+        "with --config-file so the fix judges by the same knobs (or, if they were repaired since, "
+        "scan again and pass the new findings); nothing was changed"
+    )
+
+
 def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
     """The plan for these targets, from the check's service (already collected) and policy."""
     check_traffic(settings, service.policy.required_traffic_type)
@@ -103,6 +120,8 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
                             reason=f"{UNUSED}; the check does not report it. Name it with --vpc-id to fix it",
                         )
                     )
+    if targets.source == "findings" and targets.findings:
+        _refuse_findings_that_pass(decisions)
     for region, vpc_ids in sorted(targets.muted.items()):
         decisions += [Skip(region=region, vpc_id=vpc_id, reason=MUTED) for vpc_id in vpc_ids]
     for decision in decisions:

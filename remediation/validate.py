@@ -293,7 +293,21 @@ def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None
             f"log group '{s.log_group_name}' does not exist in {', '.join(missing)}; create it or pass "
             "--create-log-group (with --retention-in-days N)"
         )
+    _refuse_key_of_another_region(s.kms_key_id, missing)
     plan.log_groups_to_create = missing
+
+
+def _refuse_key_of_another_region(kms_key_id: str | None, regions: list[str]) -> None:
+    """CloudWatch Logs encrypts a log group only with a KMS key of the log group's own region
+    (KMS keys are regional): one --kms-key-id serves one region."""
+    key_region = kms_key_id.split(":")[3] if kms_key_id else None
+    elsewhere = [region for region in regions if key_region and region != key_region]
+    if elsewhere:
+        raise UserError(
+            f"--kms-key-id {kms_key_id} is a key of {key_region}, but log group(s) would be created "
+            f"in {', '.join(elsewhere)}: a log group can use only a KMS key of its own region; fix "
+            "each region in a run of its own (--region) with a key of that region"
+        )
 
 
 def _check_delivery_role(plan: Plan, client_for: ClientFor, region: str) -> None:

@@ -66,6 +66,7 @@ CASES = {
     "role-in-other-account": (lambda e: ["fix", *BOTH, *[a.replace("123456789012", "210987654321") for a in CWL]], "is in account 210987654321"),
     "missing-log-group": (lambda e: ["fix", *BOTH, *CWL[:6]], "log group '/vpc/fix' does not exist in eu-west-1, us-east-1"),
     "unknown-region": (lambda e: ["fix", "--region", "us-mars-1", *CWL], "unknown region(s): us-mars-1"),
+    "kms-key-of-another-region": (lambda e: ["fix", *BOTH, *CWL, "--kms-key-id", "arn:aws:kms:us-east-1:123456789012:key/k1"], "--kms-key-id arn:aws:kms:us-east-1:123456789012:key/k1 is a key of us-east-1, but log group(s) would be created in eu-west-1: a log group can use only a KMS key of its own region"),
     "traffic-does-not-fix": (lambda e: ["fix", *BOTH, *CWL, "--traffic-type", "ACCEPT"], "would not make a VPC pass"),
     "bad-log-format": (lambda e: ["fix", *BOTH, *CWL, "--log-format", "srcaddr dstaddr"], "is not a flow log format"),
     "unknown-log-format-field": (lambda e: ["fix", *BOTH, *CWL, "--log-format", "${srcaddr} ${bogus-field}"], "--log-format names field(s) AWS does not know: bogus-field"),
@@ -325,3 +326,30 @@ def test_muted_findings_are_skipped_and_said(role, estate, capsys, tmp_path):
         f"{estate.vpcs['accept-only']}: muted by Prowler's mutelist in the findings file (an accepted risk)"
         in err
     )
+
+
+def test_findings_of_a_stricter_scan_are_refused_without_its_config_file(
+    role, estate, capsys, tmp_path
+):
+    """A FAIL finding that this run's policy judges PASS is never skipped quietly (issue 18, row 3):
+    the findings come from a scan under a strict config file, the fix runs without it."""
+    arn = "arn:aws:ec2:{}:123456789012:vpc/{}"
+    passing_by_default = [estate.vpcs["all-to-log-group"], estate.vpcs["eu-all-to-bucket"]]
+    path = tmp_path / "strict.ocsf.json"
+    findings = [ocsf_finding(arn.format(REGION_A, passing_by_default[0]))]
+    findings.append(ocsf_finding(arn.format(REGION_B, passing_by_default[1])))
+    findings.append(ocsf_finding(arn.format(REGION_A, estate.vpcs["no-flow-logs"])))
+    path.write_text(json.dumps(findings))
+    refused(
+        capsys,
+        ["fix", "--from-findings", str(path), *CWL, "--dry-run"],
+        f"2 VPC(s) FAIL in the findings but pass under this fix's policy ({passing_by_default[0]} "
+        f"in {REGION_A}, {passing_by_default[1]} in {REGION_B}): the scan most likely used another "
+        "Prowler config file; pass the same file with --config-file",
+    )
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("aws:\n  vpc_flow_logs_max_aggregation_interval: 60\n")
+    argv = ["fix", "--from-findings", str(path), *CWL, "--dry-run", "--output", "json"]
+    assert main([*argv, "--config-file", str(strict)]) == 0
+    planned = {f["vpc_id"] for f in json.loads(capsys.readouterr().out)["planned"]}
+    assert planned == {*passing_by_default, estate.vpcs["no-flow-logs"]}

@@ -13,11 +13,11 @@ from prowler_vpc_flow_logs.remediation.models import (
     Plan,
     RunSummary,
 )
-from prowler_vpc_flow_logs.remediation.plan import UNUSED
+from prowler_vpc_flow_logs.remediation.plan import COMPLIANT, UNUSED
 
 
 def _short(reason: str) -> str:
-    return "compliant (PASS)" if reason.startswith("compliant:") else reason
+    return "compliant (PASS)" if reason.startswith(COMPLIANT) else reason
 
 
 def fix_plan_text(fix_plan: FixPlan) -> str:
