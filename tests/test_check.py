@@ -143,6 +143,9 @@ def test_a_check_whose_package_is_gone_fails_every_region_loudly(estate, monkeyp
             in report.status_extended
         )
         assert "pip install --force-reinstall --no-deps prowler==" in report.status_extended
+        # no package of that name is published: never send users to the index for it
+        assert "pip install /path/to/prowler-vpc-flow-logs" in report.status_extended
+        assert "pip install prowler-vpc-flow-logs" not in report.status_extended
     assert [r.levelname for r in caplog.records if "no VPC was evaluated" in r.message] == [
         "CRITICAL"
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,6 +28,7 @@ from prowler_vpc_flow_logs import CHECK_ID, __version__
 pytestmark = pytest.mark.wheel
 REPO = Path(__file__).resolve().parent.parent
 USER_VENV = os.environ.get("PROWLER_USER_VENV")
+BUILD_LEFTOVERS = (".git", ".venv*", "build", "*.egg-info", "__pycache__", ".*_cache", "output")
 # Every file the wheel must carry, by the folders setup.py maps into the namespace.
 MAPPED = {
     "src/prowler_vpc_flow_logs": "prowler_vpc_flow_logs",
@@ -119,17 +121,9 @@ def user_venv(tmp_path) -> UserVenv:
 def wheel(tmp_path_factory) -> Path:
     """The wheel pip builds from this checkout (as `pip install /path/to/checkout` would)."""
     out = tmp_path_factory.mktemp("wheel")
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--quiet",
-        "--no-deps",
-        "-w",
-        str(out),
-        str(REPO),
-    ]
+    source = out / "checkout"  # a copy, so that setuptools' build/ never lands in (or stales) ours
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*BUILD_LEFTOVERS))
+    command = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(source)]
     built = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-3000:]
     (path,) = out.glob("prowler_vpc_flow_logs-*.whl")

@@ -42,7 +42,8 @@ def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AW
     version = importlib.metadata.version("prowler")
     message = (
         f"Prowler runs vpc_flow_logs_enabled of prowler-vpc-flow-logs, but {why}; no VPC was "
-        "evaluated. Reinstall the plug-in (pip install prowler-vpc-flow-logs), or restore "
+        "evaluated. Reinstall the plug-in from its checkout or wheel (pip install "
+        "/path/to/prowler-vpc-flow-logs), or restore "
         f"Prowler's built-in check: pip install --force-reinstall --no-deps prowler=={version}"
     )
     logger.critical(message)
