@@ -239,6 +239,32 @@ def test_plan_text_collapses_unused_vpcs_and_shows_retention():
     assert f"create log group '/vpc/fix' in {REGION_A} (records kept 365 days)" in text
     text = plan_text(_plan(log_groups_to_create=[REGION_A]))
     assert "(records never expire; --retention-in-days N sets it)" in text
+    assert "records kept 1 day)" in plan_text(_plan(log_groups_to_create=[REGION_A], retention=1))
+
+
+def test_the_plan_shows_the_interval_and_format_the_flow_logs_get():
+    from prowler_vpc_flow_logs.cli.text import plan_text
+
+    fix = PlannedFix(region=REGION_A, vpc_id=VPC.id, reason="no flow log")
+    text = plan_text(_plan(fixes=[fix]))
+    assert "ALL traffic to CloudWatch Logs log group '/vpc/fix'" in text
+    assert "aggregated over at most 600 s, records in AWS's default format) for 1 VPC(s)" in text
+    plan = _plan(fixes=[fix])
+    plan.settings = plan.settings.model_copy(
+        update={"max_aggregation_interval": 60, "log_format": "${srcaddr} ${action}"}
+    )
+    assert "aggregated over at most 60 s, records in ${srcaddr} ${action})" in plan_text(plan)
+
+
+def test_help_keeps_each_subcommand_on_one_line(capsys):
+    from prowler_vpc_flow_logs.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    lines = capsys.readouterr().out.splitlines()
+    assert any(
+        line.split() == ["uninstall", "restore", "Prowler's", "built-in", "check"] for line in lines
+    )
 
 
 def test_a_run_that_created_nothing_says_there_is_nothing_to_undo():
@@ -288,3 +314,13 @@ def test_every_option_has_help_and_shaping_flags_name_the_aws_cli_flag():
         ), flag
     assert "(default: ALL)" in fix["--traffic-type"]
     assert "--profile" in fix["--profile"] and "default" in fix["--profile"]
+
+
+def test_a_dry_run_shows_no_progress_bar(role, capsys):
+    from prowler_vpc_flow_logs.cli import main
+    from tests.support import CWL as CWL_FLAGS
+
+    assert main(["fix", "--region", REGION_A, *CWL_FLAGS, "--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-1].startswith("Dry run: nothing was changed (")
+    assert "accounts" not in err and "(!)" not in err, err

@@ -18,7 +18,7 @@ from prowler_vpc_flow_logs.errors import FAILED, INTERRUPTED, UserError
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 
 from . import plugin
-from .common import Parser
+from .common import Formatter, Parser
 
 try:  # fix, backout and runs import Prowler's AWSService; install and status must not need it
     from . import backout, fix
@@ -32,6 +32,7 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="vpc-flow-logs",
         description="A precise vpc_flow_logs_enabled check for Prowler, with an exact fix and backout.",
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

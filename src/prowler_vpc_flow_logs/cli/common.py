@@ -10,6 +10,17 @@ from pathlib import Path
 from prowler_vpc_flow_logs.remediation.models import MAX_WORKERS, SESSION_NAME
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's, but with room for the longest subcommand name: argparse measures the indented
+    subcommands two columns short, so `uninstall` would sit alone on its line."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        for sub in getattr(action, "_choices_actions", []):
+            width = len(sub.metavar or sub.dest) + self._current_indent + 2
+            self._action_max_length = max(self._action_max_length, width)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit code 2), never a usage dump."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from prowler_vpc_flow_logs import config
@@ -77,7 +78,8 @@ def _fix(args: argparse.Namespace) -> int:
     out = sys.stderr if args.output == "json" else sys.stdout
     print(fix_plan_text(fix_plan), file=out)
     confirm = None if args.yes else (lambda p: ask(f"Create {len(p.fixes)} flow log(s)?"))
-    with RunProgress(fix_plan) as progress:
+    writes = not args.dry_run and bool(fix_plan.fixes)  # a bar only for a run that creates
+    with RunProgress(fix_plan) if writes else contextlib.nullcontext() as progress:
         result = run_fix(
             fix_plan, clients, state(args), args.dry_run, confirm, progress, args.wait,
             args.batch_size, scope.max_workers,
