@@ -57,6 +57,7 @@ CASES = [
     ("all passes reject", [log(traffic="ALL")], STATES, "REJECT", "PASS", ["capturing REJECT", "fl-1"]),
     ("all passes all", [log(traffic="ALL")], STATES, "ALL", "PASS", ["capturing ALL"]),
     ("reject passes reject", [log(traffic="REJECT", dest=BUCKET)], STATES, "REJECT", "PASS", ["S3 bucket 'flow-bucket'"]),
+    ("a bucket folder is named", [log(dest=BUCKET, s3_key_prefix=f"team/logs/AWSLogs/{ACCOUNT}/vpcflowlogs/us-east-1/")], STATES, "REJECT", "PASS", ["fl-1 (ALL to S3 bucket 'flow-bucket', folder 'team/logs/')"]),
     ("reject fails all", [log(traffic="REJECT")], STATES, "ALL", "FAIL", ["records only REJECT", "missing: ACCEPT"]),
     ("accept fails reject", [log(traffic="ACCEPT")], STATES, "REJECT", "FAIL", ["records only ACCEPT traffic"]),
     ("accept passes accept", [log(traffic="ACCEPT")], STATES, "ACCEPT", "PASS", ["capturing ACCEPT"]),
