@@ -81,6 +81,8 @@ def _plan_account(
     mine = targets.for_account(account)
     if mine.source == "findings" and not mine.by_region:  # every finding passes or is muted
         return make_plan(_NothingToScan(account), mine, settings.for_account(account)), None
+    if audit_config is None and mine.policy is not None:  # judge as the scan that wrote them
+        audit_config = mine.policy
     service = FlowLogs(reach.provider(account, _regions(mine, reach), audit_config))
     plan = make_plan(service, mine, settings.for_account(account))
     clients = Clients(service.session)

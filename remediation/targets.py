@@ -11,6 +11,7 @@ import boto3
 from pydantic import BaseModel, Field
 
 from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs.config import read_judged_under
 from prowler_vpc_flow_logs.errors import UserError
 
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
@@ -44,10 +45,14 @@ class Targets(BaseModel):
     # findings files: account -> region -> VPC ids of FAIL findings, and of those the mutelist muted
     findings: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
     muted_findings: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
-    # one account's view (for_account): its findings by region
+    # account -> the knobs its findings were judged under (as the check writes them into each
+    # finding's resource details); absent for findings that do not say
+    policies: dict[str, dict] = Field(default_factory=dict)
+    # one account's view (for_account): its findings by region, and their policy
     account: str | None = None
     by_region: dict[str, list[str]] = Field(default_factory=dict)
     muted: dict[str, list[str]] = Field(default_factory=dict)
+    policy: dict | None = None
 
     @property
     def explicit(self) -> bool:
@@ -65,7 +70,7 @@ class Targets(BaseModel):
         by_region = self.findings.get(account, {})
         return self.model_copy(update={
             "account": account, "by_region": by_region, "regions": sorted(by_region),
-            "muted": self.muted_findings.get(account, {}),
+            "muted": self.muted_findings.get(account, {}), "policy": self.policies.get(account),
         })  # fmt: skip
 
 
@@ -120,6 +125,7 @@ def read_findings(paths: list[Path]) -> Targets:
     ``prowler aws -R`` runs), as account -> region -> VPC ids; muted ones apart."""
     wanted: dict[str, dict[str, set[str]]] = {}
     muted: dict[str, dict[str, set[str]]] = {}
+    policies: dict[str, set[str]] = {}
     for path in paths:
         data = _load(path)
         ours = 0
@@ -129,6 +135,11 @@ def read_findings(paths: list[Path]) -> Targets:
             if finding["metadata"].get("event_code") != CHECK_ID:
                 continue
             ours += 1
+            for resource in finding.get("resources") or []:
+                match = VPC_ARN.match(str(resource.get("uid", "")))
+                said = _carried_policy(resource)
+                if match and said is not None:
+                    policies.setdefault(match.group(2), set()).add(said)
             if finding.get("status_code") != "FAIL":
                 continue
             # Prowler writes a finding its mutelist muted with status "Suppressed": an accepted risk
@@ -148,4 +159,19 @@ def read_findings(paths: list[Path]) -> Targets:
     def plain(found: dict[str, dict[str, set[str]]]) -> dict[str, dict[str, list[str]]]:
         return {a: {r: sorted(ids) for r, ids in regions.items()} for a, regions in found.items()}
 
-    return Targets(source="findings", findings=plain(wanted), muted_findings=plain(muted))
+    mixed = sorted(account for account, said in policies.items() if len(said) > 1)
+    if mixed:
+        raise UserError(
+            f"the findings of account {mixed[0]} were judged under different Prowler config files "
+            f"({' and '.join(sorted(policies[mixed[0]]))}); pass the findings of one scan"
+        )
+    return Targets(
+        source="findings", findings=plain(wanted), muted_findings=plain(muted),
+        policies={account: json.loads(next(iter(said))) for account, said in policies.items()},
+    )  # fmt: skip
+
+
+def _carried_policy(resource: dict) -> str | None:
+    """The knobs a finding says it was judged under (canonical JSON), or None."""
+    knobs = read_judged_under(str((resource.get("data") or {}).get("details") or ""))
+    return None if knobs is None else json.dumps(knobs, sort_keys=True)

@@ -155,13 +155,17 @@ def fix_json(capsys, *args: str) -> tuple[int, dict, str]:
     return code, json.loads(out) if out.strip() else {}, err
 
 
-def ocsf_finding(arn: str, status: str = "FAIL", check: str = "vpc_flow_logs_enabled") -> dict:
-    """The fields of a Prowler OCSF finding that the fix reads (the rest are left out)."""
+def ocsf_finding(
+    arn: str, status: str = "FAIL", check: str = "vpc_flow_logs_enabled", details: str = ""
+) -> dict:
+    """The fields of a Prowler OCSF finding that the fix reads (the rest are left out);
+    ``details``: the resource details the check writes (with the policy it judged under)."""
     region = arn.split(":")[3]
+    resource = {"uid": arn, "region": region, **({"data": {"details": details}} if details else {})}
     return {
         "metadata": {"event_code": check, "product": {"name": "Prowler", "uid": "prowler"}},
         "finding_info": {"uid": f"prowler-aws-{check}-{arn}"},
         "status_code": status,
-        "resources": [{"uid": arn, "region": region}],
+        "resources": [resource],
         "cloud": {"account": {"uid": arn.split(":")[4]}, "region": region},
     }

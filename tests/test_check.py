@@ -37,8 +37,9 @@ def test_reports_carry_resource_status_and_details(estate):
     assert good.resource_arn == f"arn:aws:ec2:{REGION_A}:123456789012:vpc/{good.resource_id}"
     assert good.region == REGION_A
     assert {"Key": "Name", "Value": "all-to-log-group"} in good.resource_tags
-    assert (
-        good.resource_details == "Flow logs considered: " + estate.flow_logs["all-to-log-group"][0]
+    policy = 'Judged under: {"vpc_flow_logs_required_traffic_type": "REJECT"}'  # read by the fix
+    assert good.resource_details == (
+        f"Flow logs considered: {estate.flow_logs['all-to-log-group'][0]}. {policy}"
     )
     assert good.check_metadata.CheckID == "vpc_flow_logs_enabled"
     assert good.check_metadata.ResourceType == "AwsEc2Vpc"
@@ -46,7 +47,7 @@ def test_reports_carry_resource_status_and_details(estate):
     assert shared.status == "MANUAL"
     assert shared.resource_arn.startswith(f"arn:aws:ec2:{REGION_A}:111122223333:vpc/")
     none = by_id[estate.vpcs["no-flow-logs"]]
-    assert none.resource_details == "Flow logs considered: none"
+    assert none.resource_details == f"Flow logs considered: none. {policy}"
 
 
 def test_unreadable_region_report(estate):

@@ -328,28 +328,40 @@ def test_muted_findings_are_skipped_and_said(role, estate, capsys, tmp_path):
     )
 
 
-def test_findings_of_a_stricter_scan_are_refused_without_its_config_file(
+def test_findings_of_a_stricter_scan_are_judged_under_their_own_policy(
     role, estate, capsys, tmp_path
 ):
-    """A FAIL finding that this run's policy judges PASS is never skipped quietly (issue 18, row 3):
-    the findings come from a scan under a strict config file, the fix runs without it."""
+    """A FAIL finding that this run's policy judges PASS is never skipped quietly (issue 18, row
+    3): the findings come from a scan under a strict config file and carry its knobs. Without
+    --config-file the fix judges as they say; a --config-file that contradicts them is refused."""
     arn = "arn:aws:ec2:{}:123456789012:vpc/{}"
+    strict = 'Flow logs considered: fl-1. Judged under: {"vpc_flow_logs_required_traffic_type": "REJECT", "vpc_flow_logs_max_aggregation_interval": 60}'
     passing_by_default = [estate.vpcs["all-to-log-group"], estate.vpcs["eu-all-to-bucket"]]
     path = tmp_path / "strict.ocsf.json"
-    findings = [ocsf_finding(arn.format(REGION_A, passing_by_default[0]))]
-    findings.append(ocsf_finding(arn.format(REGION_B, passing_by_default[1])))
-    findings.append(ocsf_finding(arn.format(REGION_A, estate.vpcs["no-flow-logs"])))
+    findings = [ocsf_finding(arn.format(REGION_A, passing_by_default[0]), details=strict)]
+    findings.append(ocsf_finding(arn.format(REGION_B, passing_by_default[1]), details=strict))
+    findings.append(ocsf_finding(arn.format(REGION_A, estate.vpcs["no-flow-logs"]), details=strict))
     path.write_text(json.dumps(findings))
-    refused(
-        capsys,
-        ["fix", "--from-findings", str(path), *CWL, "--dry-run"],
-        f"2 VPC(s) FAIL in the findings but pass under this fix's policy ({passing_by_default[0]} "
-        f"in {REGION_A}, {passing_by_default[1]} in {REGION_B}): the scan most likely used another "
-        "Prowler config file; pass the same file with --config-file",
-    )
-    strict = tmp_path / "strict.yaml"
-    strict.write_text("aws:\n  vpc_flow_logs_max_aggregation_interval: 60\n")
     argv = ["fix", "--from-findings", str(path), *CWL, "--dry-run", "--output", "json"]
-    assert main([*argv, "--config-file", str(strict)]) == 0
+    assert main(argv) == 0
     planned = {f["vpc_id"] for f in json.loads(capsys.readouterr().out)["planned"]}
     assert planned == {*passing_by_default, estate.vpcs["no-flow-logs"]}
+
+    default = tmp_path / "default.yaml"
+    default.write_text("aws:\n  vpc_flow_logs_required_traffic_type: REJECT\n")
+    refused(
+        capsys,
+        [*argv, "--config-file", str(default)],
+        f"2 VPC(s) FAIL in the findings but pass under this fix's policy ({passing_by_default[0]} "
+        f"in {REGION_A}, {passing_by_default[1]} in {REGION_B}): the scan judged under "
+        '{"vpc_flow_logs_max_aggregation_interval": 60, "vpc_flow_logs_required_traffic_type": '
+        '"REJECT"}, the --config-file gives {"vpc_flow_logs_required_traffic_type": "REJECT"}; '
+        "pass the config file the scan used",
+    )
+    mixed = [
+        findings[0],
+        ocsf_finding(arn.format(REGION_A, estate.vpcs["accept-only"]), details="x"),
+    ]
+    mixed[1]["resources"][0]["data"]["details"] = strict.replace("60", "600")
+    path.write_text(json.dumps(mixed))
+    refused(capsys, argv, "were judged under different Prowler config files")

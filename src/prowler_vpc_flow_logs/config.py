@@ -9,6 +9,7 @@ finding (``Policy.note``). ``problems`` lists the same reasons for
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -171,3 +172,34 @@ def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Poli
         max_aggregation_interval=_value(interval, config),
         required_fields=_value(fields, config),
     )
+
+
+JUDGED_UNDER = "Judged under: "  # then carried(policy) as JSON, in each finding's details
+
+
+def judged_under(policy: Policy) -> str:
+    """What each finding carries of its policy (in its resource details)."""
+    return JUDGED_UNDER + json.dumps(carried(policy))
+
+
+def read_judged_under(details: str) -> dict[str, Any] | None:
+    """The knobs a finding's resource details say it was judged under (None: it does not say)."""
+    _, found, said = details.partition(JUDGED_UNDER)
+    try:
+        knobs = json.loads(said) if found else None
+    except ValueError:
+        return None
+    return knobs if isinstance(knobs, dict) else None
+
+
+def carried(policy: Policy) -> dict[str, Any]:
+    """The knobs a verdict was judged under, spelled as in the config file (what each finding
+    carries, so that `fix --from-findings` judges by the same policy)."""
+    values = {
+        TRAFFIC_TYPE_KEY: policy.required_traffic_type,
+        MIN_RETENTION_KEY: policy.min_retention_days,
+        REQUIRE_KMS_KEY: policy.require_kms or None,
+        MAX_INTERVAL_KEY: policy.max_aggregation_interval,
+        REQUIRED_FIELDS_KEY: list(policy.required_fields) if policy.required_fields else None,
+    }
+    return {key: value for key, value in values.items() if value is not None}

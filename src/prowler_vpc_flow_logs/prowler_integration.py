@@ -80,10 +80,12 @@ def reports(check, service) -> list:
     """One Prowler report per verdict of the service's scan (a VPC, or a region not read)."""
     from prowler.lib.check.models import Check_Report_AWS
 
+    from prowler_vpc_flow_logs.config import judged_under
     from prowler_vpc_flow_logs.verdicts import verdicts
 
     found = []
     metadata = check.metadata()  # serialised once, not once per VPC
+    policy = f" {judged_under(service.policy)}"  # `fix --from-findings` reads it back
     for region, vpc, verdict in verdicts(service):
         report = Check_Report_AWS(metadata=metadata, resource=vpc or {})
         if vpc is None:  # a region whose VPCs could not be listed
@@ -92,8 +94,11 @@ def reports(check, service) -> list:
             report.region = region
         report.status = verdict.status
         report.status_extended = verdict.status_extended
-        report.resource_details = "Flow logs considered: " + (
-            ", ".join(verdict.considered_flow_log_ids) or "none"
+        report.resource_details = (
+            "Flow logs considered: "
+            + (", ".join(verdict.considered_flow_log_ids) or "none")
+            + "."
+            + policy
         )
         found.append(report)
     return found
