@@ -126,6 +126,7 @@ def apply_region(
         outcome = creator.create(fixes[start : start + batch_size])
         result.created += outcome.created
         result.failed += outcome.failed
+        result.untagged += outcome.untagged
         if on_batch:
             on_batch(plan.account, region, outcome)
     ids = [created.flow_log_id for created in result.created]
@@ -141,6 +142,7 @@ def merge(into: FixResult, part: FixResult) -> None:
     into.failed += part.failed
     into.not_active += part.not_active
     into.log_groups_created += part.log_groups_created
+    into.untagged += part.untagged
 
 
 def apply(

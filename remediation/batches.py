@@ -3,7 +3,14 @@
 The request is in the ledger before the call; each created flow log, mapped to its VPC through
 the run tag, and each failure are in it after, so a crash at any point leaves every flow log
 findable (the ledger, or the backout's search by tag). A batch AWS refuses as a whole is split
-in halves until the VPC that causes it stands alone.
+in halves until the VPC that causes it stands alone (at most 2N-1 calls for N VPCs).
+
+AWS answers a batch in one of three shapes, and none may leave a flow log behind: everything
+made (each tagged by TagSpecifications); part refused in ``Unsuccessful`` (the rest made and
+tagged); or an error for the whole call after part of it was applied (moto 5.2.5 does this on a
+duplicate, and leaves what it made untagged). So the VPCs' flow logs are listed before each call,
+and after a refused call or a lost answer every flow log that appeared on them, to the requested
+destination, is the run's: recorded in the ledger, then tagged (adopted).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from prowler_vpc_flow_logs.aws_errors import (
     error_code,
     error_message,
 )
+from prowler_vpc_flow_logs.destinations import parse_flow_log
 
 from .ledger import CreateFailed, CreateRequested, FlowLogCreated, Ledger, now
 from .models import OUTCOME_UNKNOWN, TAG_KEY, Created, Failed, FixSettings, PlannedFix
@@ -52,10 +60,18 @@ def create_request(settings: FixSettings, run_id: str, vpc_ids: list[str], where
     return params
 
 
+ALREADY_EXISTS = "FlowLogAlreadyExists"  # EC2's error code for a duplicate flow log
+
+
 @dataclass
 class Outcome:
     created: list[Created] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
+    untagged: list[str] = field(default_factory=list)  # adopted, recorded, but not tagged: why
+
+
+def _run_tag(raw: dict) -> str | None:
+    return {t["Key"]: t["Value"] for t in raw.get("Tags") or []}.get(TAG_KEY)
 
 
 def tagged_flow_logs(ec2, run_id: str, vpc_ids: list[str]) -> dict[str, str]:
@@ -83,6 +99,18 @@ class BatchCreator:
 
     def create(self, fixes: list[PlannedFix]) -> Outcome:
         """One CreateFlowLogs call for ``fixes`` (more when AWS refuses the batch)."""
+        before = self._flow_logs_on([fix.vpc_id for fix in fixes])
+        outcome = Outcome()
+        if before is not None:  # a duplicate made since the plan: say so, send no doomed create
+            taken = self._already_written(before)
+            outcome.failed += [
+                self._failure(fix, ALREADY_EXISTS, taken[fix.vpc_id])
+                for fix in fixes
+                if fix.vpc_id in taken
+            ]
+            fixes = [fix for fix in fixes if fix.vpc_id not in taken]
+        if not fixes:
+            return outcome
         ids = [fix.vpc_id for fix in fixes]
         request = create_request(self.settings, self.run_id, ids, f"{self.account}/{self.region}")
         self.ledger.append(CreateRequested(
@@ -92,20 +120,50 @@ class BatchCreator:
         try:
             response = self.ec2.create_flow_logs(**request)
         except ClientError as error:
-            return self._refused(fixes, error)
-        except BotoCoreError as error:  # the answer was lost: the tag says what was made
-            return self._answer_lost(fixes, error)
+            return _joined(outcome, self._refused(fixes, error, before))
+        except BotoCoreError as error:  # the answer was lost: what appeared says what was made
+            return _joined(outcome, self._answer_lost(fixes, error, before))
         unsuccessful = {
             item.get("ResourceId", ""): item.get("Error") or {}
             for item in response.get("Unsuccessful") or []
         }
-        outcome = self._record(fixes, self._made(ids, response))
-        for fix in [f for f in fixes if f.vpc_id not in {c.vpc_id for c in outcome.created}]:
+        made = self._record(fixes, self._made(ids, response))
+        _joined(outcome, made)
+        for fix in [f for f in fixes if f.vpc_id not in {c.vpc_id for c in made.created}]:
             error = unsuccessful.get(fix.vpc_id, {})
             code = str(error.get("Code", "Unsuccessful"))
             message = str(error.get("Message", "CreateFlowLogs reported no flow log for it"))
             outcome.failed.append(self._failure(fix, code, message))
         return outcome
+
+    def _flow_logs_on(self, vpc_ids: list[str]) -> dict[str, dict] | None:
+        """Every flow log on these VPCs, by id (None when they cannot be listed)."""
+        found: dict[str, dict] = {}
+        try:
+            for start in range(0, len(vpc_ids), FILTER_VALUES):
+                filters = [
+                    {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}
+                ]
+                for page in self.ec2.get_paginator("describe_flow_logs").paginate(Filters=filters):
+                    found.update({fl["FlowLogId"]: fl for fl in page["FlowLogs"]})
+        except (ClientError, BotoCoreError):
+            return None
+        return found
+
+    def _writes_like_ours(self, raw: dict) -> bool:
+        flow_log = parse_flow_log(raw, self.region, self.account)
+        return self.settings.writes_like(flow_log, self.region, self.account)
+
+    def _already_written(self, flow_logs: dict[str, dict]) -> dict[str, str]:
+        """VPC id -> why it cannot get our flow log: one of another writer already writes there."""
+        taken: dict[str, str] = {}
+        for flow_log_id, raw in flow_logs.items():
+            if _run_tag(raw) != self.run_id and self._writes_like_ours(raw):
+                taken[raw.get("ResourceId", "")] = (
+                    f"{flow_log_id} already writes to that destination (it appeared after the "
+                    f"plan); delete or repair {flow_log_id}, or choose another destination"
+                )
+        return taken
 
     def _made(self, ids: list[str], response: dict) -> dict[str, str]:
         """VPC id -> new flow log id: through the run tag (the answer does not say which is
@@ -120,30 +178,55 @@ class BatchCreator:
             succeeded = [vpc_id for vpc_id in ids if vpc_id not in failed]
             return dict(zip(succeeded, made, strict=False)) if len(made) == len(succeeded) else {}
 
-    def _made_anyway(self, fixes: list[PlannedFix]) -> dict[str, str]:
-        """After a refused call or a lost answer: the run's flow logs on these VPCs, by its tag."""
-        try:
-            return tagged_flow_logs(self.ec2, self.run_id, [fix.vpc_id for fix in fixes])
-        except (ClientError, BotoCoreError):
-            return {}
+    def _appeared(self, fixes: list[PlannedFix], before: dict[str, dict] | None) -> Outcome:
+        """After a refused call or a lost answer: the flow logs the call made on these VPCs. With
+        the list from before the call, every new one to the requested destination (untagged ones
+        are recorded, then tagged: adopted); without it, only those carrying the run tag."""
+        after = self._flow_logs_on([fix.vpc_id for fix in fixes])
+        if after is None:
+            return Outcome()
+        made: dict[str, str] = {}
+        untagged: list[str] = []
+        for flow_log_id, raw in after.items():
+            tagged = _run_tag(raw) == self.run_id
+            new = before is not None and flow_log_id not in before and self._writes_like_ours(raw)
+            if tagged or new:
+                made[raw.get("ResourceId", "")] = flow_log_id
+                untagged += [] if tagged else [flow_log_id]
+        outcome = self._record(fixes, made)  # in the ledger before the next write (the tags)
+        if untagged:
+            try:
+                self.ec2.create_tags(
+                    Resources=untagged, Tags=[{"Key": TAG_KEY, "Value": self.run_id}]
+                )
+            except (ClientError, BotoCoreError) as error:
+                outcome.untagged.append(
+                    f"flow log(s) {', '.join(untagged)} in {self.region} of {self.account} were "
+                    f"made by a refused CreateFlowLogs and recorded, but could not be tagged "
+                    f"({error_message(error)}): the backout keeps untagged flow logs, so delete "
+                    "them by hand after it"
+                )
+        return outcome
 
-    def _refused(self, fixes: list[PlannedFix], error: ClientError) -> Outcome:
+    def _refused(
+        self, fixes: list[PlannedFix], error: ClientError, before: dict[str, dict] | None
+    ) -> Outcome:
         """AWS refused the whole call: keep what it made anyway, then split, or fail each VPC."""
-        made = self._made_anyway(fixes)
-        outcome = self._record(fixes, made)
+        outcome = self._appeared(fixes, before)
+        made = {c.vpc_id for c in outcome.created}
         rest = [fix for fix in fixes if fix.vpc_id not in made]
         if len(rest) > 1 and error_code(error) not in DENIED_CODES | THROTTLING_CODES:
             for half in (rest[: len(rest) // 2], rest[len(rest) // 2 :]):
-                part = self.create(half)
-                outcome.created += part.created
-                outcome.failed += part.failed
+                _joined(outcome, self.create(half))
             return outcome
         outcome.failed += [self._failure(f, error_code(error), error_message(error)) for f in rest]
         return outcome
 
-    def _answer_lost(self, fixes: list[PlannedFix], error: BotoCoreError) -> Outcome:
-        made = self._made_anyway(fixes)
-        outcome = self._record(fixes, made)
+    def _answer_lost(
+        self, fixes: list[PlannedFix], error: BotoCoreError, before: dict[str, dict] | None
+    ) -> Outcome:
+        outcome = self._appeared(fixes, before)
+        made = {c.vpc_id for c in outcome.created}
         message = (
             f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, it "
             f"carries the tag {TAG_KEY}={self.run_id} and `vpc-flow-logs backout {self.run_id}` finds it"
@@ -175,3 +258,10 @@ class BatchCreator:
         return Failed(
             vpc_id=fix.vpc_id, region=self.region, code=code, message=message, account=self.account
         )
+
+
+def _joined(into: Outcome, part: Outcome) -> Outcome:
+    into.created += part.created
+    into.failed += part.failed
+    into.untagged += part.untagged
+    return into

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prowler_vpc_flow_logs.facts import FlowLog, s3_folder
 from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL
 
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
@@ -62,6 +63,19 @@ class FixSettings(BaseModel):
         }
         return parse_destination(raw, region, account)
 
+    def writes_like(self, flow_log: FlowLog, region: str, account: str) -> bool:
+        """``flow_log`` writes where a flow log created with these settings would (same log group,
+        or same bucket and folder): AWS takes no second such flow log on one resource."""
+        if flow_log.destination is None or flow_log.destination != self.destination(
+            region, account
+        ):
+            return False
+        if self.log_destination_type != "s3":
+            return True
+        from prowler_vpc_flow_logs.destinations import bucket_folder
+
+        return s3_folder(flow_log.s3_key_prefix) == bucket_folder(self.log_destination or "")
+
     def for_account(self, account: str) -> FixSettings:
         """These settings in ``account``: its own delivery role where the ARN says {account}."""
         arn = self.deliver_logs_permission_arn
@@ -84,6 +98,12 @@ class FixSettings(BaseModel):
         )
 
 
+# Why the plan leaves a target alone. The last two need the user: they are named as CANNOT FIX
+# and the exit code says something was left (issue 19).
+SkipKind = Literal["compliant", "not-ours", "unknown", "unused", "muted", "conflict", "gone"]
+CANNOT_FIX: tuple[SkipKind, ...] = ("conflict", "gone")
+
+
 class Skip(BaseModel):
     """A target the plan leaves alone, and why."""
 
@@ -91,6 +111,11 @@ class Skip(BaseModel):
     region: str
     vpc_id: str
     reason: str
+    kind: SkipKind
+
+    @property
+    def cannot_fix(self) -> bool:
+        return self.kind in CANNOT_FIX
 
 
 class PlannedFix(BaseModel):
@@ -167,6 +192,9 @@ class FixResult(BaseModel):
     failed: list[Failed] = Field(default_factory=list)
     planned: list[PlannedFix] = Field(default_factory=list)
     not_active: list[str] = Field(default_factory=list)
+    untagged: list[str] = Field(
+        default_factory=list
+    )  # made by a refused call, recorded, not tagged
     log_groups_created: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from prowler_vpc_flow_logs.config import carried
 from prowler_vpc_flow_logs.errors import UserError
-from prowler_vpc_flow_logs.facts import Vpc
+from prowler_vpc_flow_logs.facts import FlowLog, Vpc
 from prowler_vpc_flow_logs.policy import Verdict
 from prowler_vpc_flow_logs.verdicts import verdict_for, verdicts
 
@@ -11,34 +14,56 @@ from .models import FixSettings, Plan, PlannedFix, Skip
 from .targets import Targets
 from .validate import check_traffic, settings_for
 
-COMPLIANT = "compliant:"
-UNKNOWN = "not fixed, its flow logs are unknown"
-UNUSED = "unused (no network interfaces)"
-MUTED = "muted by Prowler's mutelist in the findings file (an accepted risk): not fixed"
+UNUSED_SAID = (
+    "unused (no network interfaces); the check does not report it. Name it with --vpc-id to fix it"
+)
+MUTED_SAID = "muted by Prowler's mutelist in the findings file (an accepted risk): not fixed"
 
 
 def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
     """A failing VPC is fixed; a passing or unreadable one is skipped, and the reason said."""
+    where = {"region": region, "vpc_id": vpc.id}
     if verdict.status == "PASS":
-        return Skip(region=region, vpc_id=vpc.id, reason=f"{COMPLIANT} {verdict.status_extended}")
+        return Skip(**where, kind="compliant", reason=f"compliant: {verdict.status_extended}")
     if verdict.status == "MANUAL":
-        return Skip(
-            region=region, vpc_id=vpc.id, reason=f"not ours to fix: {verdict.status_extended}"
-        )
+        return Skip(**where, kind="not-ours", reason=f"not ours to fix: {verdict.status_extended}")
     if verdict.unreadable:
-        return Skip(region=region, vpc_id=vpc.id, reason=f"{UNKNOWN}: {verdict.status_extended}")
-    return PlannedFix(
-        region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=verdict.status_extended
-    )
+        return Skip(
+            **where,
+            kind="unknown",
+            reason=f"not fixed, its flow logs are unknown: {verdict.status_extended}",
+        )
+    return PlannedFix(**where, vpc_name=vpc.name, reason=verdict.status_extended)
 
 
-def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
-    """(region, VPC) for explicit targets; a VPC not found in its region is a UserError."""
+def conflict(fix: PlannedFix, flow_logs: list[FlowLog], settings: FixSettings, account: str):
+    """A Skip when the VPC already has a flow log where the new one would write: AWS refuses a
+    second one (FlowLogAlreadyExists), so the plan names it instead of sending a doomed create."""
+    for flow_log in flow_logs:
+        if flow_log.resource_id == fix.vpc_id and settings.writes_like(
+            flow_log, fix.region, account
+        ):
+            target = flow_log.destination.describe() if flow_log.destination else "it"
+            return Skip(
+                region=fix.region, vpc_id=fix.vpc_id, kind="conflict",
+                reason=(
+                    f"{flow_log.id} already writes to {target} ({fix.reason}); AWS takes no second "
+                    "flow log of this VPC to the same destination: delete or repair "
+                    f"{flow_log.id}, or choose another destination"
+                ),
+            )  # fmt: skip
+    return None
+
+
+def _wanted(service, targets: Targets) -> tuple[list[tuple[str, Vpc]], list[Skip]]:
+    """(region, VPC) for explicit targets. A VPC id given with --vpc-id that is not found is a
+    UserError; a finding's VPC that is gone (deleted since the scan) is a Skip, named."""
     if targets.by_region:
         pairs = [(r, v) for r, ids in targets.by_region.items() for v in ids]
     else:
         pairs = [(None, v) for v in targets.vpc_ids]
     found: list[tuple[str, Vpc]] = []
+    gone: list[Skip] = []
     missing: list[str] = []
     for region, vpc_id in pairs:
         regions = [region] if region else sorted(service.regions)
@@ -50,37 +75,44 @@ def _wanted(service, targets: Targets) -> list[tuple[str, Vpc]]:
             ),
             None,
         )
-        if hit is None:
-            unreadable = [
-                r for r in regions if r in service.regions and service.regions[r].vpcs_error
-            ]
-            if unreadable:
-                error = service.regions[unreadable[0]].vpcs_error
-                raise UserError(f"cannot look up {vpc_id}: {error.describe()}")
-            missing.append(f"{vpc_id} (looked in {', '.join(regions)})")
-        else:
+        if hit is not None:
             found.append(hit)
+            continue
+        unreadable = [r for r in regions if r in service.regions and service.regions[r].vpcs_error]
+        if unreadable:
+            error = service.regions[unreadable[0]].vpcs_error
+            raise UserError(f"cannot look up {vpc_id}: {error.describe()}")
+        if region and targets.source == "findings":
+            gone.append(Skip(
+                region=region, vpc_id=vpc_id, kind="gone",
+                reason=f"not found in {region}: deleted since the scan that wrote the findings?",
+            ))  # fmt: skip
+        else:
+            missing.append(f"{vpc_id} (looked in {', '.join(regions)})")
     if missing:
         raise UserError(
             "VPC not found: " + "; ".join(missing) + ". A VPC id exists only in its own region: "
             "pass the region it lives in with --region"
         )
-    return found
+    return found, gone
 
 
-def _refuse_findings_that_pass(decisions: list[PlannedFix | Skip]) -> None:
-    """A FAIL finding this run's policy judges compliant is never skipped quietly: the scan that
-    wrote it most likely judged under another Prowler config file (its knobs), so refuse."""
-    passing = [d for d in decisions if isinstance(d, Skip) and d.reason.startswith(COMPLIANT)]
-    if not passing:
+def _refuse_findings_that_pass(
+    decisions: list[PlannedFix | Skip], carried: dict, now: dict
+) -> None:
+    """A FAIL finding that passes under this fix's policy is never skipped quietly when the
+    findings say they were judged under another (--config-file contradicts the scan): refuse.
+    Judged under the same policy, it was repaired since the scan, and the plan says so."""
+    passing = [d for d in decisions if isinstance(d, Skip) and d.kind == "compliant"]
+    if not passing or carried == now:
         return
     shown = ", ".join(f"{d.vpc_id} in {d.region}" for d in passing[:5])
     more = f" and {len(passing) - 5} more" if len(passing) > 5 else ""
     raise UserError(
         f"{len(passing)} VPC(s) FAIL in the findings but pass under this fix's policy ({shown}"
-        f"{more}): the scan most likely used another Prowler config file; pass the same file "
-        "with --config-file so the fix judges by the same knobs (or, if they were repaired since, "
-        "scan again and pass the new findings); nothing was changed"
+        f"{more}): the scan judged under {json.dumps(carried)}, the --config-file gives "
+        f"{json.dumps(now)}; pass the config file the scan used (or none: the fix then judges "
+        "as the findings say); nothing was changed"
     )
 
 
@@ -100,9 +132,8 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
         regions=sorted(service.regions),
     )
     if targets.explicit:
-        decisions = [
-            decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in _wanted(service, targets)
-        ]
+        wanted, decisions = _wanted(service, targets)
+        decisions += [decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in wanted]
     else:
         decisions = []
         for region, vpc, verdict in verdicts(service):
@@ -114,19 +145,21 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
             for vpc_id in sorted(service.regions[region].vpcs):
                 if not service.in_scope(region, service.regions[region].vpcs[vpc_id]):
                     decisions.append(
-                        Skip(
-                            region=region,
-                            vpc_id=vpc_id,
-                            reason=f"{UNUSED}; the check does not report it. Name it with --vpc-id to fix it",
-                        )
+                        Skip(region=region, vpc_id=vpc_id, kind="unused", reason=UNUSED_SAID)
                     )
-    if targets.source == "findings" and targets.findings:
-        _refuse_findings_that_pass(decisions)
+    if targets.source == "findings" and targets.policy is not None:
+        _refuse_findings_that_pass(decisions, targets.policy, carried(service.policy))
     for region, vpc_ids in sorted(targets.muted.items()):
-        decisions += [Skip(region=region, vpc_id=vpc_id, reason=MUTED) for vpc_id in vpc_ids]
+        decisions += [
+            Skip(region=region, vpc_id=vpc_id, kind="muted", reason=MUTED_SAID)
+            for vpc_id in vpc_ids
+        ]
     for decision in decisions:
+        if isinstance(decision, PlannedFix):
+            flow_logs = service.regions[decision.region].flow_logs.get(decision.vpc_id, [])
+            decision = conflict(decision, flow_logs, settings, plan.account) or decision
         decision.account = plan.account
         (plan.fixes if isinstance(decision, PlannedFix) else plan.skipped).append(decision)
-        if isinstance(decision, Skip) and decision.reason.startswith(UNKNOWN):
+        if isinstance(decision, Skip) and decision.kind == "unknown":
             plan.unreadable.append(decision.reason)
     return plan

@@ -228,10 +228,10 @@ def _plan(**changes):
 
 def test_plan_text_collapses_unused_vpcs_and_shows_retention():
     from prowler_vpc_flow_logs.cli.text import plan_text
-    from prowler_vpc_flow_logs.remediation.plan import UNUSED
+    from prowler_vpc_flow_logs.remediation.plan import UNUSED_SAID
 
     unused = [
-        Skip(region=f"r-{n}", vpc_id=f"vpc-{n:08x}", reason=f"{UNUSED}; not reported")
+        Skip(region=f"r-{n}", vpc_id=f"vpc-{n:08x}", kind="unused", reason=UNUSED_SAID)
         for n in range(17)
     ]
     text = plan_text(_plan(skipped=unused, log_groups_to_create=[REGION_A], retention=365))

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, NOT_FOUND_CODES, advice, error_code
 from prowler_vpc_flow_logs.clients import ClientFor
-from prowler_vpc_flow_logs.facts import Destination, DestinationState, LifecycleRule
+from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, LifecycleRule
 from prowler_vpc_flow_logs.prowler_provider import parse_arn
 
 
@@ -78,17 +78,42 @@ def parse_destination(raw: dict, region: str, account: str) -> Destination | Non
     return None
 
 
+def bucket_folder(arn: str) -> str:
+    """The folder of ``arn:PARTITION:s3:::BUCKET/FOLDER/`` ("" when there is none)."""
+    return arn_resource(arn).partition("/")[2].strip("/")
+
+
 def s3_key_prefix(raw: dict, region: str, account: str) -> str | None:
     """Where an S3 flow log (a DescribeFlowLogs entry) writes its records in the bucket:
     ``[folder/]AWSLogs/<account>/vpcflowlogs/<region>/``, or the Hive-compatible layout."""
     if raw.get("LogDestinationType") != "s3":
         return None
-    folder = arn_resource(raw.get("LogDestination") or "").partition("/")[2].strip("/")
+    folder = bucket_folder(raw.get("LogDestination") or "")
     if (raw.get("DestinationOptions") or {}).get("HiveCompatiblePartitions"):
         tail = f"AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
     else:
         tail = f"AWSLogs/{account}/vpcflowlogs/{region}/"
     return f"{folder}/{tail}" if folder else tail
+
+
+def parse_flow_log(
+    raw: dict, region: str, account: str, resource_type: str = "VPC", vpc_id: str | None = None
+) -> FlowLog:
+    """One DescribeFlowLogs entry as plain data (``vpc_id``: the VPC it belongs to)."""
+    return FlowLog(
+        id=raw["FlowLogId"],
+        resource_id=raw.get("ResourceId", ""),
+        resource_type=resource_type,
+        vpc_id=vpc_id,
+        status=raw.get("FlowLogStatus") or "ACTIVE",
+        deliver_status=raw.get("DeliverLogsStatus"),
+        deliver_error=raw.get("DeliverLogsErrorMessage"),
+        traffic_type=raw.get("TrafficType"),
+        destination=parse_destination(raw, region, account),
+        max_aggregation_interval=raw.get("MaxAggregationInterval"),
+        log_format=raw.get("LogFormat"),
+        s3_key_prefix=s3_key_prefix(raw, region, account),
+    )
 
 
 def _failed(destination: Destination, error: Exception) -> DestinationState:

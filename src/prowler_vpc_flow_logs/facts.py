@@ -128,6 +128,12 @@ class FlowLog(BaseModel):
         return self.resource_type == "VPC"
 
 
+def s3_folder(key_prefix: str | None) -> str:
+    """The folder of a bucket/folder destination, from the key prefix its records get ("")."""
+    prefix = key_prefix or ""
+    return prefix[: prefix.rfind("AWSLogs/")].strip("/") if "AWSLogs/" in prefix else ""
+
+
 class Vpc(BaseModel):
     """A VPC as the check reports it (the finding's resource)."""
 

@@ -21,7 +21,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from prowler_vpc_flow_logs import knobs
-from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, ReadError, Vpc
+from prowler_vpc_flow_logs.facts import (
+    Destination,
+    DestinationState,
+    FlowLog,
+    ReadError,
+    Vpc,
+    s3_folder,
+)
 from prowler_vpc_flow_logs.knobs import NEVER_EXPIRE, Retention
 
 TrafficType = Literal["ACCEPT", "REJECT", "ALL"]
@@ -173,8 +180,7 @@ def _judge_record(found: Assessment, policy: Policy | None) -> None:
 
 def _describe_log(flow_log: FlowLog) -> str:
     target = flow_log.destination.describe() if flow_log.destination else "an unknown destination"
-    prefix = flow_log.s3_key_prefix or ""
-    folder = prefix[: prefix.rfind("AWSLogs/")].rstrip("/")  # the folder of bucket/folder ARNs
+    folder = s3_folder(flow_log.s3_key_prefix)
     if folder:
         target += f", folder '{folder}/'"
     return f"{flow_log.id} ({flow_log.traffic_type} to {target})"

@@ -20,8 +20,7 @@ from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.destinations import (
     check_destination,
-    parse_destination,
-    s3_key_prefix,
+    parse_flow_log,
 )
 from prowler_vpc_flow_logs.facts import (
     Destination,
@@ -180,20 +179,7 @@ class FlowLogs(AWSService):
             resource_type, vpc_id = "NetworkInterface", eni_vpc.get(resource_id)
         else:
             resource_type, vpc_id = "Other", None
-        return FlowLog(
-            id=raw["FlowLogId"],
-            resource_id=resource_id,
-            resource_type=resource_type,
-            vpc_id=vpc_id,
-            status=raw.get("FlowLogStatus") or "ACTIVE",
-            deliver_status=raw.get("DeliverLogsStatus"),
-            deliver_error=raw.get("DeliverLogsErrorMessage"),
-            traffic_type=raw.get("TrafficType"),
-            destination=parse_destination(raw, region, self.audited_account),
-            max_aggregation_interval=raw.get("MaxAggregationInterval"),
-            log_format=raw.get("LogFormat"),
-            s3_key_prefix=s3_key_prefix(raw, region, self.audited_account),
-        )
+        return parse_flow_log(raw, region, self.audited_account, resource_type, vpc_id)
 
     # -- destinations ---------------------------------------------------------
     def _probe(self, destination: Destination) -> None:

@@ -85,7 +85,15 @@ def _fix(args: argparse.Namespace) -> int:
             args.batch_size, scope.max_workers,
         )  # fmt: skip
     emit(args, result, fix_text(result))
-    problems = result.failed or result.not_active or result.unreadable or result.account_errors
+    blocked = any(skip.cannot_fix for skip in result.skipped)
+    problems = (
+        result.failed
+        or result.not_active
+        or result.untagged
+        or result.unreadable
+        or result.account_errors
+        or blocked
+    )
     return FAILED if problems else 0
 
 

@@ -12,12 +12,12 @@ from prowler_vpc_flow_logs.remediation.models import (
     FixResult,
     Plan,
     RunSummary,
+    Skip,
 )
-from prowler_vpc_flow_logs.remediation.plan import COMPLIANT, UNUSED
 
 
-def _short(reason: str) -> str:
-    return "compliant (PASS)" if reason.startswith(COMPLIANT) else reason
+def _short(skip: Skip) -> str:
+    return "compliant (PASS)" if skip.kind == "compliant" else skip.reason
 
 
 def fix_plan_text(fix_plan: FixPlan) -> str:
@@ -58,11 +58,15 @@ def plan_text(plan: Plan) -> str:
         kept += f", encrypted with KMS key {plan.settings.kms_key_id}"
     for region in plan.log_groups_to_create:
         lines.append(f"  create log group '{plan.settings.log_group_name}' in {region} ({kept})")
-    unused = [s for s in plan.skipped if s.reason.startswith(UNUSED)]
-    listed = [s for s in plan.skipped if not s.reason.startswith(UNUSED)]
+    unused = [s for s in plan.skipped if s.kind == "unused"]
+    listed = [s for s in plan.skipped if s.kind != "unused" and not s.cannot_fix]
+    blocked = [s for s in plan.skipped if s.cannot_fix]
+    if blocked:
+        lines.append(f"  CANNOT FIX {len(blocked)} VPC(s) (the others go ahead):")
+        lines += [f"    {s.region}  {s.vpc_id}: {s.reason}" for s in blocked]
     if listed:
         lines.append(f"  skip {len(listed)} VPC(s):")
-        lines += [f"    {s.region}  {s.vpc_id}: {_short(s.reason)}" for s in listed]
+        lines += [f"    {s.region}  {s.vpc_id}: {_short(s)}" for s in listed]
     if unused:
         regions = len({s.region for s in unused})
         lines.append(
@@ -81,6 +85,9 @@ def fix_text(result: FixResult) -> str:
         return "Nothing was fixed, and some targets could not be read (see CANNOT READ above)."
     if result.run_id is None and result.account_errors:
         return "Nothing was fixed, and some accounts could not be reached (see CANNOT REACH above)."
+    blocked = [s for s in result.skipped if s.cannot_fix]
+    if result.run_id is None and blocked:
+        return f"Nothing was fixed: {len(blocked)} VPC(s) cannot be fixed (see CANNOT FIX above)."
     if result.run_id is None:
         return "Nothing to fix: every targeted VPC passes or is skipped. No run was recorded."
     many = len(result.accounts) > 1
@@ -92,11 +99,14 @@ def fix_text(result: FixResult) -> str:
     lines += [f"  log group created: {g}" for g in result.log_groups_created]
     lines += [f"  FAILED {f.vpc_id} in {where(f)}: {f.code}: {f.message}" for f in result.failed]
     lines += [f"  not ACTIVE: {n}" for n in result.not_active]
+    lines += [f"  UNTAGGED: {u}" for u in result.untagged]
     lines += [
         f"  CANNOT REACH account {a}: {why}" for a, why in sorted(result.account_errors.items())
     ]
+    lines += [f"  CANNOT FIX {s.vpc_id} in {where(s)}: {s.reason}" for s in blocked]
     lines.append(
-        f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped."
+        f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped"
+        + (f" ({len(blocked)} of them cannot be fixed)." if blocked else ".")
     )
     if result.created or any(f.code == OUTCOME_UNKNOWN for f in result.failed):
         lines.append(f"Undo with: vpc-flow-logs backout {result.run_id}")
