@@ -193,7 +193,7 @@ class BatchCreator:
             if tagged or new:
                 made[raw.get("ResourceId", "")] = flow_log_id
                 untagged += [] if tagged else [flow_log_id]
-        outcome = self._record(fixes, made)  # in the ledger before the next write (the tags)
+        outcome = self._record(fixes, made, set(untagged))  # recorded before the tags are written
         if untagged:
             try:
                 self.ec2.create_tags(
@@ -235,7 +235,9 @@ class BatchCreator:
         outcome.failed += [self._failure(fix, OUTCOME_UNKNOWN, message) for fix in rest]
         return outcome
 
-    def _record(self, fixes: list[PlannedFix], made: dict[str, str]) -> Outcome:
+    def _record(
+        self, fixes: list[PlannedFix], made: dict[str, str], adopted: set[str] = frozenset()
+    ) -> Outcome:
         outcome = Outcome()
         for fix in fixes:
             flow_log_id = made.get(fix.vpc_id)
@@ -243,7 +245,7 @@ class BatchCreator:
                 continue
             self.ledger.append(FlowLogCreated(
                 time=now(), account=self.account, region=self.region, vpc_id=fix.vpc_id,
-                flow_log_id=flow_log_id,
+                flow_log_id=flow_log_id, adopted=flow_log_id in adopted,
             ))  # fmt: skip
             outcome.created.append(Created(
                 flow_log_id=flow_log_id, vpc_id=fix.vpc_id, region=self.region, account=self.account

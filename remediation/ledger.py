@@ -67,6 +67,7 @@ class FlowLogCreated(PlaceEvent):
     event: Literal["flow-log-created"] = "flow-log-created"
     vpc_id: str
     flow_log_id: str
+    adopted: bool = False  # made by a call AWS refused or whose answer was lost; tagged after
 
 
 class CreateFailed(PlaceEvent):
