@@ -100,14 +100,20 @@ class Reach:
             ) from error
 
     def choose(
-        self, organization: bool, account_ids: list[str], findings_accounts: list[str]
+        self,
+        organization: bool,
+        account_ids: list[str],
+        findings_accounts: list[str],
+        excluded: list[str] | None = None,
     ) -> list[str]:
         """The accounts to work in: the organization's, the named ones and the findings' (the
-        caller's own when none is named). Others than the caller's need a role."""
+        caller's own when none is named), less the excluded. Others than the caller's need a role."""
         accounts = set(account_ids) | set(findings_accounts)
         if organization:
             accounts |= set(self.organization_accounts())
-        accounts = accounts or {self.account}
+        accounts = (accounts or {self.account}) - set(excluded or [])
+        if not accounts:
+            raise UserError("--exclude-account leaves no account to work in")
         others = sorted(accounts - {self.account})
         if others and self.role is None:
             raise UserError(

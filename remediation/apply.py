@@ -16,7 +16,7 @@ from prowler_vpc_flow_logs.destinations import check_destination
 
 from .batches import BATCH_SIZE, BatchCreator, Outcome
 from .ledger import CreateFailed, Ledger, LogGroupCreated, RunFinished, RunStarted, new_run_id, now
-from .models import TAG_KEY, Failed, FixResult, FixSettings, Plan, RoleSettings
+from .models import TAG_KEY, Failed, FixResult, FixSettings, Plan, RoleSettings, place
 from .waiter import DEFAULT_WAIT, DELAY, attempts, wait_active
 
 # Called after each batch: (account, region, created and failed so far in this batch).
@@ -29,6 +29,7 @@ def start_run(
     source: str = "cli",
     base: Path | None = None,
     role: RoleSettings | None = None,
+    left_out: dict[str, str] | None = None,
 ) -> Ledger:
     """A new run id and its ledger, on disk before the first write to AWS."""
     started = RunStarted(
@@ -41,6 +42,7 @@ def start_run(
         source=source,
         version=__version__,
         role=role,
+        left_out=left_out or {},
     )
     return Ledger.create(started, base)
 
@@ -62,7 +64,7 @@ def _create_log_group(plan: Plan, region: str, ledger: Ledger, client_for: Clien
         ledger.append(LogGroupCreated(
             time=now(), account=plan.account, region=region, log_group_name=s.log_group_name or ""
         ))  # fmt: skip
-        created.append(f"{region}:{s.log_group_name}")
+        created.append(f"{place(plan.account, region)}:{s.log_group_name}")
     if s.retention_in_days:
         logs.put_retention_policy(
             logGroupName=s.log_group_name, retentionInDays=s.retention_in_days

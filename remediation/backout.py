@@ -61,6 +61,7 @@ class Candidates:
     found: dict[str, Created] = field(default_factory=dict)  # flow log id -> where it was made
     log_groups: list[str] = field(default_factory=list)  # log groups the run created
     places: list[str] = field(default_factory=list)  # "ACCOUNT:REGION" to search by tag
+    deleted_before: set[str] = field(default_factory=set)  # by an earlier backout of the run
 
 
 def candidates(
@@ -99,6 +100,8 @@ def candidates(
                 found.log_groups.append(
                     f"{place(account_of(event, started), event.region)}:{event.log_group_name}"
                 )
+            elif isinstance(event, BackedOut):
+                found.deleted_before |= set(event.deleted) | set(event.deleted_log_groups)
     places |= {place(account, region) for account in accounts for region in regions}
     found.places = sorted(places)
     return found
@@ -150,6 +153,7 @@ class _Account:
         self.run_id, self.account, self.client_for = run_id, account, client_for
         self.result, self.lock = result, lock
         self.deletable: dict[str, list[Created]] = {}
+        self.deleted_before: set[str] = set()
 
     def search(self, regions: list[str], found: Candidates, fatal: bool) -> None:
         """Add the run-tagged flow logs of these regions; a failed search is said, or (``fatal``,
@@ -199,7 +203,10 @@ class _Account:
 
     def _judge_one(self, region: str, created: Created, raw: dict | None) -> None:
         if raw is None:
-            self.result.gone.append(created.flow_log_id)
+            earlier = created.flow_log_id in self.deleted_before
+            (self.result.deleted_before if earlier else self.result.gone).append(
+                created.flow_log_id
+            )
             return
         tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
         if tags.get(TAG_KEY) != self.run_id:
@@ -222,6 +229,40 @@ class _Account:
                 self.result.refused.update(refused)
                 self.result.deleted.extend(c for c in items if c.flow_log_id not in refused)
 
+    def log_groups(self, groups: list[str], delete: bool) -> None:
+        """The log groups the run created here ("ACCOUNT:REGION:NAME"): deleted on request when
+        they still carry the run tag (their records go with them), else kept and said."""
+        for group in groups:
+            _, region, name = group.split(":", 2)
+            if not delete:
+                with self.lock:
+                    self.result.kept_log_groups.append(group)
+                continue
+            logs = self.client_for("logs", region)
+            try:
+                arn = next(
+                    g["arn"]
+                    for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+                    if g["logGroupName"] == name
+                ).removesuffix(":*")
+                tags = logs.list_tags_for_resource(resourceArn=arn).get("tags") or {}
+                if tags.get(TAG_KEY) != self.run_id:
+                    why = f"its tag {TAG_KEY} is not {self.run_id}: kept"
+                else:
+                    logs.delete_log_group(logGroupName=name)
+                    why = None
+            except StopIteration:
+                why = "already gone"
+            except (ClientError, BotoCoreError) as error:
+                why = f"could not be deleted: {error_message(error)}"
+            with self.lock:
+                if why is None:
+                    self.result.deleted_log_groups.append(group)
+                elif why == "already gone":
+                    self.result.gone.append(group)
+                else:
+                    self.result.refused[group] = why
+
 
 def backout(
     run_id: str,
@@ -233,11 +274,12 @@ def backout(
     confirm: Callable[[BackoutResult], bool] | None = None,
     accounts: list[str] | None = None,
     max_workers: int = 8,
+    delete_log_groups: bool = False,
 ) -> BackoutResult:
     """Delete the run's flow logs that still carry its tag; the rest are refused with a reason.
     An account that cannot be reached is named in ``account_errors``; the others are backed out."""
     found = candidates(run_id, base, from_tags, list(regions or []), list(accounts or []))
-    result = BackoutResult(run_id=run_id, dry_run=dry_run, kept_log_groups=found.log_groups)
+    result = BackoutResult(run_id=run_id, dry_run=dry_run)
     lock = threading.Lock()
     places: dict[str, list[str]] = {}
     for where in found.places:
@@ -254,6 +296,7 @@ def backout(
             with lock:
                 result.account_errors[account] = str(error)
             return
+        part.deleted_before = found.deleted_before
         part.search(places[account], found, fatal=from_tags)
         with lock:
             mine = [c for c in found.found.values() if c.account == account]
@@ -263,8 +306,18 @@ def backout(
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         list(pool.map(gather, sorted(places)))
     deletable = [c for part in parts.values() for items in part.deletable.values() for c in items]
+    groups = {
+        account: [
+            g
+            for g in found.log_groups
+            if g.split(":")[0] == account and g not in found.deleted_before
+        ]
+        for account in parts
+    }
     if dry_run:
         result.deleted = deletable
+        key = "deleted_log_groups" if delete_log_groups else "kept_log_groups"
+        setattr(result, key, [g for account in sorted(groups) for g in groups[account]])
         return result
     if deletable and confirm and not confirm(_preview(result, deletable)):
         raise UserError(
@@ -272,11 +325,14 @@ def backout(
         )
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         list(pool.map(lambda part: part.delete(), parts.values()))
+    for account, part in sorted(parts.items()):  # after the flow logs that write to them
+        part.log_groups(groups[account], delete_log_groups)
     if found.ledger is not None:
         found.ledger.append(BackedOut(
             time=now(), deleted=[c.flow_log_id for c in result.deleted], refused=result.refused,
             gone=result.gone, from_tags=from_tags, searched=sorted(result.searched),
             unsearched=result.unsearched, account_errors=result.account_errors,
+            deleted_log_groups=result.deleted_log_groups,
         ))  # fmt: skip
     return result
 

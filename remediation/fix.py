@@ -4,11 +4,9 @@ parallel, batch by batch."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +17,7 @@ from prowler_vpc_flow_logs.aws_errors import error_message
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.errors import FAILED, RunInterrupted, UserError
 from prowler_vpc_flow_logs.policy import Policy
+from prowler_vpc_flow_logs.prowler_provider import quiet_prowler
 
 from .accounts import Reach, Unreachable
 from .apply import apply_region, merge, start_run
@@ -47,19 +46,8 @@ class Scope:
     role: RoleSettings | None = None
     organization: bool = False
     account_ids: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)  # --exclude-account
     max_workers: int = MAX_WORKERS
-
-
-@contextmanager
-def _quiet_prowler():
-    """Prowler logs to the root logger while providers are built in threads: keep it quiet once."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
 
 
 def _regions(targets: Targets, reach: Reach) -> list[str]:
@@ -112,7 +100,7 @@ def plan_fix(
     for the whole run, naming each account."""
     scope = scope or Scope()
     reach = Reach(scope.profile, scope.role)
-    accounts = reach.choose(scope.organization, scope.account_ids, targets.accounts)
+    accounts = reach.choose(scope.organization, scope.account_ids, targets.accounts, scope.excluded)
     fix_plan, clients, refusals = FixPlan(role=scope.role), {}, {}
 
     def one(account: str) -> None:
@@ -131,12 +119,14 @@ def plan_fix(
             if account_clients is not None:
                 clients[account] = account_clients
 
-    with _quiet_prowler(), ThreadPoolExecutor(max_workers=scope.max_workers) as pool:
+    with quiet_prowler(), ThreadPoolExecutor(max_workers=scope.max_workers) as pool:
         list(pool.map(one, accounts))
-    if refusals:
+    if refusals and (len(accounts) == 1 or len(refusals) == len(accounts)):
         if len(accounts) == 1:
             raise next(iter(refusals.values()))
         raise UserError("; ".join(f"account {a}: {e}" for a, e in sorted(refusals.items())))
+    # one account's own problem (its delivery role missing, say) leaves the others to go ahead
+    fix_plan.cannot_fix = {account: str(error) for account, error in refusals.items()}
     fix_plan.plans.sort(key=lambda plan: plan.account)
     fix_plan.caller = reach.account
     return fix_plan, clients
@@ -162,7 +152,7 @@ def run_fix(
         planned=fix_plan.fixes, skipped=[s for plan in fix_plan.plans for s in plan.skipped],
         warnings=[w for plan in fix_plan.plans for w in plan.warnings],
         unreadable=[u for plan in fix_plan.plans for u in plan.unreadable],
-        account_errors=dict(fix_plan.account_errors),
+        account_errors=dict(fix_plan.account_errors), cannot_fix=dict(fix_plan.cannot_fix),
     )  # fmt: skip
     if dry_run or not fix_plan.fixes:
         return result
@@ -171,7 +161,8 @@ def run_fix(
             "fix not confirmed; nothing was changed (pass --yes to skip the question)", FAILED
         )
     plans = [plan for plan in fix_plan.plans if plan.fixes]
-    ledger = start_run(plans, caller, "cli", state, fix_plan.role)
+    left_out = {**fix_plan.not_reached, **fix_plan.cannot_fix}
+    ledger = start_run(plans, caller, "cli", state, fix_plan.role, left_out)
     result.run_id, result.planned = ledger.path.stem, []
     places = [
         (plan, region)

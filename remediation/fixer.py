@@ -79,6 +79,7 @@ def _prepare(service, run: FixerRun) -> None:
         return
     try:
         settings, state = read_config(getattr(service, "fixer_config", None))
+        settings = settings.for_account(service.audited_account)  # {account}: this account's role
         check_traffic(settings, service.policy.required_traffic_type)
         settings = settings_for(settings, service.policy)  # the knobs' defaults, said once
         check_writable(state)

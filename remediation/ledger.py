@@ -35,6 +35,9 @@ class RunStarted(BaseModel):
     version: str = ""
     accounts: list[str] = Field(default_factory=list)  # every account the run may write in
     role: RoleSettings | None = None  # how the backout reaches the accounts other than the caller's
+    left_out: dict[str, str] = Field(
+        default_factory=dict
+    )  # account -> why the run could not fix it
 
     def all_accounts(self) -> list[str]:
         return sorted(set(self.accounts) | {self.account})
@@ -96,6 +99,7 @@ class BackedOut(BaseModel):
     searched: list[str] | None = None
     unsearched: dict[str, str] = Field(default_factory=dict)  # place -> why the search failed
     account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why not reached
+    deleted_log_groups: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION:NAME"
 
     @property
     def complete(self) -> bool:
@@ -161,6 +165,13 @@ def check_writable(base: Path | None = None) -> Path:
     return folder
 
 
+# How to back out a run whose ledger is lost or corrupt (said wherever that happens).
+FROM_TAGS = (
+    "`vpc-flow-logs backout RUN_ID --from-tags --region R [--region R ...]`, adding "
+    "--organization or --account-id ID (and --role-name NAME) for a run across accounts"
+)
+
+
 def ledger_path(run_id: str, base: Path | None = None) -> Path:
     return runs_dir(base) / f"{check_run_id(run_id)}.jsonl"
 
@@ -189,7 +200,7 @@ class Ledger:
         if not path.is_file():
             raise UserError(
                 f"no run {run_id} in {path.parent} (see `vpc-flow-logs runs`; if the ledger "
-                "was lost, use `backout RUN_ID --from-tags --region R`)"
+                f"was lost: {FROM_TAGS})"
             )
         return cls(path)
 
@@ -225,12 +236,12 @@ class Ledger:
                 reason = str(error).splitlines()[0]
                 raise UserError(
                     f"ledger {self.path} is corrupt at line {number} ({reason}); nothing was "
-                    "deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
+                    "deleted. Back out by tag instead: " + FROM_TAGS
                 ) from error
         if not events or not isinstance(events[0], RunStarted):
             raise UserError(
                 f"ledger {self.path} is corrupt (it does not start with the run's header); nothing "
-                "was deleted. Back out by tag instead: `vpc-flow-logs backout RUN_ID --from-tags --region R`"
+                "was deleted. Back out by tag instead: " + FROM_TAGS
             )
         if events[0].run_id != self.path.stem:
             raise UserError(
@@ -325,9 +336,36 @@ def summarize(ledger: Ledger) -> RunSummary:
         failed=len(failures),
         finished=any(isinstance(e, RunFinished) for e in events),
         backed_out=backed_out(events),
-        unknown_outcomes=sum(f.code == OUTCOME_UNKNOWN for f in failures),
+        unknown_outcomes=sum(f.code == OUTCOME_UNKNOWN for f in failures) + _unanswered(events),
+        left_out=started.left_out,
+        kept_log_groups=_kept_log_groups(events),
         torn=ledger.torn,
     )
+
+
+def _kept_log_groups(events: list[LedgerEvent]) -> int:
+    """Log groups the run created that no backout deleted (a backout keeps them by default)."""
+    started: RunStarted = events[0]  # type: ignore[assignment]
+    made = {
+        f"{place(account_of(e, started), e.region)}:{e.log_group_name}"
+        for e in events
+        if isinstance(e, LogGroupCreated)
+    }
+    deleted = {g for e in events if isinstance(e, BackedOut) for g in e.deleted_log_groups}
+    return len(made - deleted)
+
+
+def _unanswered(events: list[LedgerEvent]) -> int:
+    """VPCs of create requests with no recorded outcome (the process died while they were sent):
+    AWS may have made their flow logs, which carry the run tag."""
+    asked: set[tuple[str, str, str]] = set()
+    answered: set[tuple[str, str, str]] = set()
+    for event in events:
+        if isinstance(event, CreateRequested):
+            asked |= {(event.account, event.region, vpc_id) for vpc_id in event.vpc_ids}
+        elif isinstance(event, FlowLogCreated | CreateFailed):
+            answered.add((event.account, event.region, event.vpc_id))
+    return len(asked - answered)
 
 
 def list_runs(base: Path | None = None) -> list[RunSummary]:

@@ -152,7 +152,18 @@ class FixPlan(BaseModel):
     caller: str = ""  # the account of the credentials the fix runs with
     plans: list[Plan] = Field(default_factory=list)
     account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why it is not planned
+    cannot_fix: dict[str, str] = Field(default_factory=dict)  # account -> what it lacks (skipped)
     role: RoleSettings | None = None
+
+    @property
+    def not_reached(self) -> dict[str, str]:
+        """Accounts not reached, or whose reads failed so that nothing could be planned there."""
+        unread = {
+            plan.account: "its flow logs could not be read: " + "; ".join(plan.unreadable)
+            for plan in self.plans
+            if plan.unreadable and not plan.fixes and not plan.skipped
+        }
+        return {**unread, **self.account_errors}
 
     @property
     def fixes(self) -> list[PlannedFix]:
@@ -199,6 +210,7 @@ class FixResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)
     account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why it was not fixed
+    cannot_fix: dict[str, str] = Field(default_factory=dict)  # account -> what it lacks (skipped)
 
 
 class BackoutResult(BaseModel):
@@ -209,7 +221,9 @@ class BackoutResult(BaseModel):
     deleted: list[Created] = Field(default_factory=list)
     refused: dict[str, str] = Field(default_factory=dict)
     gone: list[str] = Field(default_factory=list)
-    kept_log_groups: list[str] = Field(default_factory=list)
+    deleted_before: list[str] = Field(default_factory=list)  # by an earlier backout of the run
+    kept_log_groups: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION:NAME"
+    deleted_log_groups: list[str] = Field(default_factory=list)  # --delete-log-groups
     others: dict[str, str] = Field(default_factory=dict)  # flow log id -> VPC: not the run's, kept
     searched: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION" searched for the run's tag
     unsearched: dict[str, str] = Field(
@@ -234,6 +248,8 @@ class RunSummary(BaseModel):
     failed: int
     finished: bool
     backed_out: Literal["no", "yes", "partly"]
-    unknown_outcomes: int = 0  # creates whose answer was lost (their flow logs carry the run tag)
+    unknown_outcomes: int = 0  # creates whose answer was lost or never came (flow logs tagged)
+    left_out: dict[str, str] = Field(default_factory=dict)  # account -> why it was not fixed
+    kept_log_groups: int = 0  # log groups the run created that no backout deleted
     torn: bool = False  # the last record was cut short by a crash; the records before it stand
     error: str = ""

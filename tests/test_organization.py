@@ -238,16 +238,30 @@ def test_each_account_gets_its_own_delivery_role(org, capsys, monkeypatch):
         "--deliver-logs-permission-arn", "arn:aws:iam::{account}:role/flow-logs-delivery",
         "--create-log-group",
     ]  # fmt: skip
-    # a member without that role: the whole run is refused before any write, naming the account
-    missing = account_session(org.members[1], org.management).client("iam")
+    # a member without that role is skipped and named; the others go ahead; exit 1 (issue 19)
+    lacking = org.members[1]
+    missing = account_session(lacking, org.management).client("iam")
     missing.delete_role(RoleName="flow-logs-delivery")
     before = flow_logs(org)
-    code, _, err = fix_json(capsys, *ORG, *cwl)
+    code, result, err = fix_json(capsys, *ORG, *cwl)
+    assert code == 1, err
+    assert list(result["cannot_fix"]) == [lacking]
     assert (
-        code == 2
-        and f"account {org.members[1]}: delivery role arn:aws:iam::{org.members[1]}" in err
+        f"delivery role arn:aws:iam::{lacking}:role/flow-logs-delivery does not exist"
+        in (result["cannot_fix"][lacking])
     )
+    assert {c["account"] for c in result["created"]} == set(org.accounts) - {lacking}
+    assert main(["runs"]) == 0 and f"not fixed: account {lacking}: delivery role" in (
+        capsys.readouterr().out
+    )
+    assert main(["backout", result["run_id"], "--yes", "--delete-log-groups"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("deleted log group ") == 4 and "kept log group" not in out  # issue 19, row 8
     assert flow_logs(org) == before
+    dry = ["fix", *ORG, *cwl, "--exclude-account", lacking, "--dry-run", "--output", "json"]
+    assert main(dry) == 0  # leaving it out: nothing is left unfixed
+    result = json.loads(capsys.readouterr().out)
+    assert lacking not in result["accounts"] and not result["cannot_fix"]
     missing.create_role(
         RoleName="flow-logs-delivery", AssumeRolePolicyDocument=json.dumps(trust_policy())
     )

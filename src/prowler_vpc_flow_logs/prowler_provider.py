@@ -7,7 +7,9 @@ Prowler is imported inside the functions (see prowler_integration.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from prowler_vpc_flow_logs.errors import UserError
@@ -24,6 +26,29 @@ PROVIDER_ARGUMENTS = (
     "external_id",
     "role_session_name",
 )
+
+
+_QUIET = threading.Lock()
+_quiet: list[int] = []  # the root logger's level before the outermost quiet_prowler()
+
+
+@contextmanager
+def quiet_prowler() -> Iterator[None]:
+    """Prowler logs to the root logger (raw ``ClientError[…]`` lines while it builds providers
+    and scans): keep it at CRITICAL while a remediation command runs. Entered by the command,
+    not by its worker threads; nested entries are counted under a lock, and the outermost
+    restores the level."""
+    root = logging.getLogger()
+    with _QUIET:
+        _quiet.append(root.level)
+        root.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        with _QUIET:
+            level = _quiet.pop()
+            if not _quiet:
+                root.setLevel(level)
 
 
 def retrying_session(profile: str | None = None):
@@ -62,9 +87,7 @@ def build_provider(
     from prowler_vpc_flow_logs.aws_errors import error_message
 
     retrying_session(profile)  # an unknown profile is one line, as for the backout
-    root = logging.getLogger()  # Prowler logs to the root logger
-    level = root.level
-    root.setLevel(logging.CRITICAL)
+    who = f"cannot assume role {role_arn}" if role_arn else "cannot use the AWS credentials"
     try:
         values = (
             profile,
@@ -78,14 +101,12 @@ def build_provider(
         )
         provider = AwsProvider(**dict(zip(PROVIDER_ARGUMENTS, values, strict=True)))
     except (ClientError, BotoCoreError) as error:
-        raise UserError(f"cannot use the AWS credentials: {error_message(error)}") from error
+        raise UserError(f"{who}: {error_message(error)}") from error
     except ProwlerException as error:
         original = getattr(error, "original_exception", None)
-        raise UserError(f"cannot use the AWS credentials: {original or error}") from error
+        raise UserError(f"{who}: {original or error}") from error
     except SystemExit as error:  # Prowler exits on credential problems
-        raise UserError("cannot use the AWS credentials (see the message above)") from error
-    finally:
-        root.setLevel(level)
+        raise UserError(f"{who} (see the message above)") from error
     provider.audit_metadata = Audit_Metadata(
         services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0
     )

@@ -8,6 +8,7 @@ import sys
 
 from prowler_vpc_flow_logs.clients import ClientFor, Clients
 from prowler_vpc_flow_logs.errors import FAILED, UserError
+from prowler_vpc_flow_logs.prowler_provider import quiet_prowler
 from prowler_vpc_flow_logs.remediation.accounts import (
     Reach,
     Unreachable,
@@ -19,7 +20,16 @@ from prowler_vpc_flow_logs.remediation.ledger import Ledger, check_run_id, list_
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackoutResult
 from prowler_vpc_flow_logs.remediation.targets import check_regions
 
-from .common import add_profile, add_role_options, add_state_and_output, ask, command, emit, state
+from .common import (
+    add_account_options,
+    add_profile,
+    add_role_options,
+    add_state_and_output,
+    ask,
+    command,
+    emit,
+    state,
+)
 from .text import backout_text, runs_text
 
 
@@ -62,20 +72,28 @@ def _backout(args: argparse.Namespace) -> int:
     check_run_id(args.run_id)
     regions = check_regions(args.region or [])
     accounts = check_account_ids(args.account_id or [])
-    if accounts and not args.from_tags:
+    excluded = check_account_ids(args.exclude_account or [])
+    if (accounts or args.organization or excluded) and not args.from_tags:
         raise UserError(
-            "conflicting flags: --account-id is used only with --from-tags (the ledger names the accounts)"
+            "conflicting flags: --organization, --account-id and --exclude-account are used only "
+            "with --from-tags (the ledger names the accounts)"
         )
+    with quiet_prowler():  # the accounts' providers are built inside, in threads
+        return _backout_quietly(args, accounts, excluded, regions)
 
+
+def _backout_quietly(args, accounts: list[str], excluded: list[str], regions: list[str]) -> int:
     def confirm(preview: BackoutResult) -> bool:
         print(backout_text(preview), file=sys.stderr)
         return ask(f"Delete {len(preview.deleted)} flow log(s)?")
 
     reach, clients_of = _clients_of(args, _recorded_run(args.run_id, args))
+    if args.from_tags:  # the ledger may be lost: search where the flags say (the caller's alone)
+        accounts = reach.choose(args.organization, accounts, [], excluded)
     result = backout(
         args.run_id, clients_of, state(args), from_tags=args.from_tags, regions=regions,
-        dry_run=args.dry_run, confirm=None if args.yes else confirm,
-        accounts=accounts or ([reach.account] if args.from_tags else []), max_workers=args.max_workers,
+        dry_run=args.dry_run, confirm=None if args.yes else confirm, accounts=accounts,
+        max_workers=args.max_workers, delete_log_groups=args.delete_log_groups,
     )  # fmt: skip
     emit(args, result, backout_text(result))
     return FAILED if result.refused or result.unsearched or result.account_errors else 0
@@ -95,6 +113,8 @@ BACKOUT_EXAMPLES = """\
   vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --dry-run
   vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --yes
   vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --from-tags --region us-east-1 --yes
+  vpc-flow-logs backout vfl-20261128T101500Z-a1b2c3 --from-tags --organization \\
+      --role-name OrganizationAccountAccessRole --region us-east-1 --region eu-west-1 --yes
 """
 
 
@@ -106,7 +126,7 @@ def register(subparsers) -> None:
         "Delete the flow logs a fix run created: those its ledger records and those that carry its "
         f"tag {TAG_KEY}=RUN_ID in the regions where it created (a create whose answer was lost is "
         "found by its tag). A flow log whose tag changed is kept, and so is every other flow log; "
-        "log groups the run created are kept (they may hold records).",
+        "log groups the run created are kept (they hold the records) unless --delete-log-groups.",
         BACKOUT_EXAMPLES,
     )
     back.add_argument(
@@ -130,11 +150,11 @@ def register(subparsers) -> None:
         help="region to search with --from-tags (repeatable)",
     )
     add_profile(back)
+    add_account_options(back, "with --from-tags: search", " (default: the caller's account)")
     back.add_argument(
-        "--account-id",
-        action="append",
-        metavar="ID",
-        help="with --from-tags: an account to search (repeatable; default: the caller's)",
+        "--delete-log-groups",
+        action="store_true",
+        help="also delete the log groups the run created (and the records in them) when they still carry its tag (default: keep them)",
     )
     add_role_options(
         back,

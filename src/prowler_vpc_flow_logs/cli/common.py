@@ -55,6 +55,22 @@ def add_profile(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def add_account_options(parser: argparse.ArgumentParser, verb: str, note: str = "") -> None:
+    """Which accounts: the organization's, named ones, less excluded ones (fix and backout)."""
+    parser.add_argument(
+        "--organization", action="store_true",
+        help=f"{verb} every ACTIVE account of the caller's organization (organizations:ListAccounts); needs --role-name{note}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--account-id", action="append", metavar="ID",
+        help=f"{verb} this account (repeatable); others than the caller's are reached through --role-name{note}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--exclude-account", action="append", metavar="ID",
+        help=f"leave this account out (repeatable), e.g. one that lacks its delivery role{note}",
+    )  # fmt: skip
+
+
 def add_role_options(
     parser: argparse.ArgumentParser, role_name_help: str, workers_help: str
 ) -> None:

@@ -18,7 +18,16 @@ from prowler_vpc_flow_logs.remediation.targets import from_flags
 from prowler_vpc_flow_logs.remediation.validate import settings_from
 from prowler_vpc_flow_logs.remediation.waiter import DEFAULT_WAIT
 
-from .common import add_profile, add_role_options, add_state_and_output, ask, command, emit, state
+from .common import (
+    add_account_options,
+    add_profile,
+    add_role_options,
+    add_state_and_output,
+    ask,
+    command,
+    emit,
+    state,
+)
 from .progress import RunProgress
 from .text import fix_plan_text, fix_text
 
@@ -41,6 +50,7 @@ def _scope(args: argparse.Namespace) -> Scope:
     return Scope(
         profile=args.profile, role=role, organization=args.organization,
         account_ids=check_account_ids(args.account_id or []), max_workers=args.max_workers,
+        excluded=check_account_ids(args.exclude_account or []),
     )  # fmt: skip
 
 
@@ -85,7 +95,7 @@ def _fix(args: argparse.Namespace) -> int:
             args.batch_size, scope.max_workers,
         )  # fmt: skip
     emit(args, result, fix_text(result))
-    blocked = any(skip.cannot_fix for skip in result.skipped)
+    blocked = any(skip.cannot_fix for skip in result.skipped) or result.cannot_fix
     problems = (
         result.failed
         or result.not_active
@@ -214,17 +224,7 @@ def register(subparsers) -> None:
     )
     fix.add_argument("--yes", action="store_true", help="do not ask before creating")
     add_profile(fix)
-    fix.add_argument(
-        "--organization",
-        action="store_true",
-        help="fix every ACTIVE account of the caller's organization (organizations:ListAccounts); needs --role-name",
-    )
-    fix.add_argument(
-        "--account-id",
-        action="append",
-        metavar="ID",
-        help="fix this account (repeatable); others than the caller's are reached through --role-name",
-    )
+    add_account_options(fix, "fix")
     add_role_options(
         fix,
         "the role assumed in every account other than the caller's, arn:aws:iam::ACCOUNT:role/NAME (as Prowler's -R)",

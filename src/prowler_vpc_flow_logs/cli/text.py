@@ -12,12 +12,7 @@ from prowler_vpc_flow_logs.remediation.models import (
     FixResult,
     Plan,
     RunSummary,
-    Skip,
 )
-
-
-def _short(skip: Skip) -> str:
-    return "compliant (PASS)" if skip.kind == "compliant" else skip.reason
 
 
 def fix_plan_text(fix_plan: FixPlan) -> str:
@@ -26,12 +21,19 @@ def fix_plan_text(fix_plan: FixPlan) -> str:
     parts += [
         f"CANNOT REACH account {a}: {why}" for a, why in sorted(fix_plan.account_errors.items())
     ]
-    if len(fix_plan.accounts) > 1:
+    parts += [f"CANNOT FIX account {a}: {why}" for a, why in sorted(fix_plan.cannot_fix.items())]
+    if len(fix_plan.accounts) > 1 or fix_plan.cannot_fix:
         per_place = Counter((f.account, f.region) for f in fix_plan.fixes)
         summary = ", ".join(f"{a} {r}: {n}" for (a, r), n in sorted(per_place.items())) or "nothing"
+        with_fixes = len({f.account for f in fix_plan.fixes})
         parts.append(
-            f"In all: {len(fix_plan.fixes)} flow log(s) in {len(fix_plan.plans)} account(s) "
-            f"({summary}); {len(fix_plan.account_errors)} account(s) not reached."
+            f"In all: {len(fix_plan.fixes)} flow log(s) in {with_fixes} account(s) ({summary}); "
+            f"{len(fix_plan.not_reached)} account(s) not reached or not read"
+            + (
+                f"; {len(fix_plan.cannot_fix)} account(s) cannot be fixed."
+                if fix_plan.cannot_fix
+                else "."
+            )
         )
     return "\n".join(parts)
 
@@ -46,6 +48,10 @@ def plan_text(plan: Plan) -> str:
             + "):"
         )
         lines += [f"    {f.region}  {f.label}: {f.reason}" for f in plan.fixes]
+    elif plan.unreadable and not plan.skipped:
+        lines.append(
+            "  nothing could be planned: its flow logs could not be read (CANNOT READ below)"
+        )
     else:
         lines.append("  nothing to fix")
     retention = plan.settings.retention_in_days
@@ -59,14 +65,21 @@ def plan_text(plan: Plan) -> str:
     for region in plan.log_groups_to_create:
         lines.append(f"  create log group '{plan.settings.log_group_name}' in {region} ({kept})")
     unused = [s for s in plan.skipped if s.kind == "unused"]
-    listed = [s for s in plan.skipped if s.kind != "unused" and not s.cannot_fix]
+    compliant = [s for s in plan.skipped if s.kind == "compliant"]
+    listed = [s for s in plan.skipped if s.kind not in ("unused", "compliant") and not s.cannot_fix]
     blocked = [s for s in plan.skipped if s.cannot_fix]
     if blocked:
         lines.append(f"  CANNOT FIX {len(blocked)} VPC(s) (the others go ahead):")
         lines += [f"    {s.region}  {s.vpc_id}: {s.reason}" for s in blocked]
     if listed:
         lines.append(f"  skip {len(listed)} VPC(s):")
-        lines += [f"    {s.region}  {s.vpc_id}: {_short(s)}" for s in listed]
+        lines += [f"    {s.region}  {s.vpc_id}: {s.reason}" for s in listed]
+    if compliant:
+        regions = len({s.region for s in compliant})
+        lines.append(
+            f"  skip {len(compliant)} compliant VPC(s) (PASS) in {regions} region(s) "
+            "(--output json lists them)"
+        )
     if unused:
         regions = len({s.region for s in unused})
         lines.append(
@@ -86,14 +99,15 @@ def fix_text(result: FixResult) -> str:
     if result.run_id is None and result.account_errors:
         return "Nothing was fixed, and some accounts could not be reached (see CANNOT REACH above)."
     blocked = [s for s in result.skipped if s.cannot_fix]
-    if result.run_id is None and blocked:
-        return f"Nothing was fixed: {len(blocked)} VPC(s) cannot be fixed (see CANNOT FIX above)."
+    if result.run_id is None and (blocked or result.cannot_fix):
+        return "Nothing was fixed: some VPCs or accounts cannot be fixed (see CANNOT FIX above)."
     if result.run_id is None:
         return "Nothing to fix: every targeted VPC passes or is skipped. No run was recorded."
     many = len(result.accounts) > 1
     where = lambda item: f"{item.region} of {item.account}" if many else item.region  # noqa: E731
+    written = sorted({i.account for i in [*result.created, *result.failed]} - {""})
     lines = [
-        f"Run {result.run_id} (account {', '.join(result.accounts) if many else result.account})"
+        f"Run {result.run_id} (account {', '.join(written or result.accounts or [result.account])})"
     ]
     lines += [f"  created {c.flow_log_id} for {c.vpc_id} in {where(c)}" for c in result.created]
     lines += [f"  log group created: {g}" for g in result.log_groups_created]
@@ -103,6 +117,7 @@ def fix_text(result: FixResult) -> str:
     lines += [
         f"  CANNOT REACH account {a}: {why}" for a, why in sorted(result.account_errors.items())
     ]
+    lines += [f"  CANNOT FIX account {a}: {why}" for a, why in sorted(result.cannot_fix.items())]
     lines += [f"  CANNOT FIX {s.vpc_id} in {where(s)}: {s.reason}" for s in blocked]
     lines.append(
         f"{len(result.created)} created, {len(result.failed)} failed, {len(result.skipped)} skipped"
@@ -125,13 +140,16 @@ def backout_text(result: BackoutResult) -> str:
     lines += [f"  {verb} {c.flow_log_id} ({c.vpc_id} in {c.region})" for c in result.deleted]
     lines += [f"  refused {i}: {why}" for i, why in sorted(result.refused.items())]
     lines += [f"  already gone: {i} (deleted outside this backout)" for i in result.gone]
+    lines += [f"  deleted by an earlier backout of the run: {i}" for i in result.deleted_before]
     lines += [
         f"  kept {i} on {vpc}: not created by this run" for i, vpc in sorted(result.others.items())
     ]
     lines += [
-        f"  kept log group {g} (created by the run; it may hold flow log records)"
+        f"  kept log group {g} (created by the run; it holds the flow logs' records: "
+        "--delete-log-groups deletes it)"
         for g in result.kept_log_groups
     ]
+    lines += [f"  {verb} log group {g} (created by the run)" for g in result.deleted_log_groups]
     lines += [
         f"  found by the run tag (not in the ledger; a create whose answer was lost): {i}"
         for i in result.found_by_tag
@@ -151,6 +169,13 @@ def backout_text(result: BackoutResult) -> str:
     return "\n".join(lines)
 
 
+def kept(run: RunSummary) -> str:
+    """After a backout: the log groups it kept, said beside "backed out"."""
+    if run.backed_out == "no" or not run.kept_log_groups:
+        return ""
+    return f" (its {run.kept_log_groups} log group(s) kept: backout --delete-log-groups)"
+
+
 def runs_text(runs: list[RunSummary]) -> str:
     if not runs:
         return "No runs recorded."
@@ -161,12 +186,13 @@ def runs_text(runs: list[RunSummary]) -> str:
             continue
         notes = "".join([
             f"  {r.unknown_outcomes} create(s) with a lost answer (backout finds them by tag)" if r.unknown_outcomes else "",
+            f"  not fixed: {'; '.join(f'account {a}: {why}' for a, why in sorted(r.left_out.items()))}" if r.left_out else "",
             "  (last record torn by a crash)" if r.torn else "",
         ])  # fmt: skip
         lines.append(
             f"{r.run_id}  {r.time}  account{'s' if len(r.accounts) > 1 else ''} "
             f"{','.join(r.accounts) or r.account}  regions {','.join(r.regions) or '-'}  "
             f"created {r.created}  failed {r.failed}  {'finished' if r.finished else 'INCOMPLETE'}  "
-            f"backed out: {r.backed_out}  ({r.source}){notes}"
+            f"backed out: {r.backed_out}{kept(r)}  ({r.source}){notes}"
         )
     return "\n".join(lines)
