@@ -127,3 +127,50 @@ def test_a_missing_section_is_said_once_for_many_findings(role, estate, capsys):
     failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
     assert len(failing) > 1 and not any(fix_finding(service, v, r, run) for r, v in failing)
     assert capsys.readouterr().out.count("no 'vpc_flow_logs_enabled:' section") == 1
+
+
+def test_account_in_the_fixer_config_names_the_scanned_accounts_role(role, estate, capsys):
+    """One fixer config serves every member scanned with `prowler -R` (issue 19, row 7)."""
+    placeholder = ROLE_ARN.replace("123456789012", "{account}")
+    service = service_with(
+        {
+            "vpc_flow_logs_enabled": {
+                **CONFIG["vpc_flow_logs_enabled"],
+                "deliver_logs_permission_arn": placeholder,
+            }
+        }
+    )
+    run = FixerRun()
+    vpc_id = estate.vpcs["no-flow-logs"]
+    assert fix_finding(service, vpc_id, REGION_A, run)
+    assert "{account}" not in capsys.readouterr().out
+    assert run.settings.deliver_logs_permission_arn == ROLE_ARN
+
+
+def test_prowler_is_quieted_once_however_many_threads_enter(monkeypatch):
+    """The root logger is CRITICAL while any remediation command runs and back to its level
+    after the last one, even when many enter and leave at once (issue 19 row 11, issue 21)."""
+    import logging
+    import threading
+
+    from prowler_vpc_flow_logs.prowler_provider import quiet_prowler
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    seen: list[int] = []
+    start = threading.Barrier(16)
+
+    def one() -> None:
+        start.wait()
+        with quiet_prowler():
+            with quiet_prowler():  # nested, as plan_fix inside a command
+                seen.append(root.level)
+
+    with quiet_prowler():
+        threads = [threading.Thread(target=one) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert root.level == logging.CRITICAL
+    assert seen == [logging.CRITICAL] * 16 and root.level == logging.WARNING

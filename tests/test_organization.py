@@ -139,6 +139,10 @@ def test_an_unreachable_member_is_named_while_the_others_complete(org, capsys, m
         and "AccessDenied" in result["account_errors"][denied]
     )
     assert f"CANNOT REACH account {denied}" in err  # the plan says it on stderr with --output json
+    assert (
+        f"cannot assume role arn:aws:iam::{denied}:role/{ROLE}" in result["account_errors"][denied]
+    )
+    assert "ClientError[" not in err  # Prowler's own log lines stay quiet (issue 19, row 11)
     assert {c["account"] for c in result["created"]} == {org.management, other}
     assert flow_logs(org)[denied] == before[denied]
     run_id = result["run_id"]
@@ -275,3 +279,85 @@ def test_each_account_gets_its_own_delivery_role(org, capsys, monkeypatch):
     assert {fl["DeliverLogsPermissionArn"] for fl in made} == {
         f"arn:aws:iam::{org.members[0]}:role/flow-logs-delivery"
     }
+
+
+# -- issue 19: what a real organization trial left behind ---------------------------------------
+def test_a_lost_organization_ledger_is_backed_out_by_tag_in_every_account(org, capsys):
+    """Row 3: the ledger of an organization run is lost; --from-tags --organization reaches
+    every account the run may have touched, and the hint names the flags."""
+    before = flow_logs(org)
+    code, result, _ = fix_json(capsys, *ORG, *S3)
+    assert code == 0 and {c["account"] for c in result["created"]} == set(org.accounts)
+    run_id = result["run_id"]
+    Ledger.open(run_id).path.unlink()
+    assert main(["backout", run_id, "--yes"]) == 2
+    hint = capsys.readouterr().err
+    assert "--from-tags --region R" in hint and "--organization or --account-id ID" in hint
+    back = ["backout", run_id, "--from-tags", *BOTH, "--role-name", ROLE, "--yes"]
+    assert main([*back, "--organization", "--exclude-account", org.members[1]]) == 0
+    out = capsys.readouterr().out
+    assert flow_logs(org)[org.members[1]] != before[org.members[1]]  # left out on purpose
+    assert main([*back, "--account-id", org.members[1]]) == 0
+    assert flow_logs(org) == before, out
+
+
+def test_a_member_whose_reads_are_denied_is_not_reached_never_nothing_to_fix(
+    org, capsys, monkeypatch
+):
+    """Rows 5 and 9: a member whose EC2 reads are denied is counted as not reached, in the plan,
+    the summary and `runs`."""
+    denied = org.members[0]
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name.startswith("Describe") and self.meta.service_model.service_name == "ec2":
+            key = self._request_signer._credentials.get_frozen_credentials().access_key
+            if _account_of_key(key) == denied:
+                raise ClientError(
+                    {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, name
+                )
+        return original(self, name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    code, result, err = fix_json(capsys, *ORG, *S3)
+    assert code == 1
+    assert (
+        f"Plan for account {denied}, regions eu-west-1, us-east-1:\n  nothing could be planned"
+        in err
+    )
+    assert "nothing to fix" not in err.split(f"Plan for account {denied}")[1].split("Plan for")[0]
+    assert "1 account(s) not reached or not read" in err
+    [run] = list_runs()
+    assert list(run.left_out) == [denied] and "could not be read" in run.left_out[denied]
+    assert (
+        main(["runs"]) == 0
+        and f"not fixed: account {denied}: its flow logs" in capsys.readouterr().out
+    )
+
+
+def _account_of_key(access_key: str) -> str:
+    """The account moto makes a request's credentials act in (an assumed role's, or the default)."""
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(access_key)
+
+
+def test_a_second_backout_names_what_the_first_deleted(org, capsys):
+    """Row 10."""
+    code, result, _ = fix_json(capsys, *ORG, *S3)
+    assert main(["backout", result["run_id"], "--yes"]) == 0
+    capsys.readouterr()
+    assert main(["backout", result["run_id"], "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "already gone:" not in out and "deleted outside this backout" not in out
+    assert out.count("deleted by an earlier backout of the run: fl-") == len(result["created"])
+
+
+def test_the_run_line_names_the_accounts_it_wrote_in(org, capsys):
+    """Row 11: a run that wrote only in a member names that member, not the caller."""
+    member = org.members[0]
+    argv = ["fix", "--account-id", member, "--role-name", ROLE, *BOTH, *S3, "--yes"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"(account {member})" in out and f"(account {org.management})" not in out
+    assert "skip " not in out or "compliant VPC(s) (PASS)" in out  # compliant ones collapsed

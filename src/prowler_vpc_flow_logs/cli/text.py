@@ -164,7 +164,8 @@ def backout_text(result: BackoutResult) -> str:
         for account, why in sorted(result.account_errors.items())
     ]
     lines.append(
-        f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone."
+        f"{len(result.deleted)} {verb}, {len(result.refused)} refused, {len(result.gone)} already gone"
+        + (f", {len(result.deleted_before)} deleted before." if result.deleted_before else ".")
     )
     return "\n".join(lines)
 
