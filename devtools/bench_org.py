@@ -37,17 +37,27 @@ from devtools.org_estate import BUCKET, REGIONS, ROLE, create_organization
 REPO = Path(__file__).resolve().parent.parent
 
 
-def seed(server: MotoServer, accounts: int, vpcs: int, failing: int) -> list[str]:
-    """An organization of ``accounts`` accounts, seeded into moto's backends; their ids."""
+def seed(
+    server: MotoServer,
+    accounts: int,
+    vpcs: int,
+    failing: int,
+    regions: tuple[str, ...] = REGIONS,
+    conflicting: int = 0,
+) -> list[str]:
+    """An organization of ``accounts`` accounts, seeded into moto's backends; their ids. Of the
+    failing VPCs, ``conflicting`` (spread evenly) have an ACCEPT-only flow log to the central
+    bucket: they fail the check, and AWS takes no second flow log of theirs to that bucket."""
     management, members = create_organization(
         server.client("organizations"), server.client("sts"), accounts - 1, name="m"
     )
     ids = [management, *members]
     server.client("s3").create_bucket(Bucket=BUCKET)
+    every = failing // conflicting if conflicting else 0
     for account in ids:
-        for region in REGIONS:
+        for region in regions:
             ec2 = get_backend("ec2")[account][region]
-            logged = []
+            logged, accept_only = [], []
             for i in range(vpcs):
                 cidr = f"10.{i // 256 % 256}.{i % 256}.0/24"
                 vpc = ec2.create_vpc(cidr_block=cidr)
@@ -55,23 +65,31 @@ def seed(server: MotoServer, accounts: int, vpcs: int, failing: int) -> list[str
                 ec2.create_network_interface(subnet, None)
                 if i >= failing:
                     logged.append(vpc.id)
-            if logged:
-                ec2.create_flow_logs(
-                    resource_type="VPC", resource_ids=logged, traffic_type="ALL",
-                    deliver_logs_permission_arn=None, log_destination_type="s3",
-                    log_destination=f"arn:aws:s3:::{BUCKET}", log_group_name=None,
-                    log_format=None, max_aggregation_interval=None,
-                )  # fmt: skip
+                elif every and i % every == every // 2 and len(accept_only) < conflicting:
+                    accept_only.append(vpc.id)
+            for traffic, resource_ids in (("ALL", logged), ("ACCEPT", accept_only)):
+                if resource_ids:
+                    ec2.create_flow_logs(
+                        resource_type="VPC", resource_ids=resource_ids, traffic_type=traffic,
+                        deliver_logs_permission_arn=None, log_destination_type="s3",
+                        log_destination=f"arn:aws:s3:::{BUCKET}", log_group_name=None,
+                        log_format=None, max_aggregation_interval=None,
+                    )  # fmt: skip
     return ids
 
 
 def run_fix(
-    server: MotoServer, work: Path, name: str, latency_ms: float, extra: list[str]
+    server: MotoServer,
+    work: Path,
+    name: str,
+    latency_ms: float,
+    extra: list[str],
+    regions: tuple[str, ...] = REGIONS,
 ) -> dict[str, Any]:
     """The real `vpc-flow-logs fix --organization` under callprobe: wall time and API calls."""
     report = work / f"{name}.json"
     args = [
-        "fix", "--organization", "--role-name", ROLE, *[a for r in REGIONS for a in ("--region", r)],
+        "fix", "--organization", "--role-name", ROLE, *[a for r in regions for a in ("--region", r)],
         "--log-destination-type", "s3", "--log-destination", f"arn:aws:s3:::{BUCKET}",
         "--yes", "--output", "json", *extra,
     ]  # fmt: skip
@@ -81,15 +99,17 @@ def run_fix(
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, timeout=7200)
     wall = time.perf_counter() - started
-    if done.returncode != 0:
+    if done.returncode not in (0, 1) or not done.stdout.strip():  # 1: some VPC cannot be fixed
         raise SystemExit(f"{name}: exit {done.returncode}\n{done.stderr[-3000:]}")
     probe = json.loads(report.read_text())
     calls = Counter()
     for row in probe["calls"]:
         calls[f"{row['service']}:{row['operation']}"] += row["calls"]
-    created = len(json.loads(done.stdout)["created"])
-    return {"wall_s": round(wall, 2), "created": created, "calls": sum(calls.values()),
-            "create_calls": calls["ec2:CreateFlowLogs"], "by_operation": dict(calls)}  # fmt: skip
+    result = json.loads(done.stdout)
+    conflicts = sum(1 for skip in result["skipped"] if skip["kind"] == "conflict")
+    return {"wall_s": round(wall, 2), "created": len(result["created"]), "calls": sum(calls.values()),
+            "create_calls": calls["ec2:CreateFlowLogs"], "conflicts": conflicts,
+            "left_untagged": len(result["untagged"]), "by_operation": dict(calls)}  # fmt: skip
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -121,6 +141,29 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                     f"  {result['wall_s']} s, {result['calls']} API calls, {result['create_calls']} CreateFlowLogs",
                     flush=True,
                 )
+        # one region, 1,000 VPCs to fix, clean and with VPCs whose flow log already writes to the
+        # bucket (issue 19): the conflicting ones are named in the plan, the calls stay the same
+        one_region = REGIONS[:1]
+        for conflicting in (0, args.conflicts):
+            server.reset()
+            seed(server, 1, args.large, args.large, one_region, conflicting)
+            name = f"conflicts-{conflicting}"
+            print(
+                f"{name}: 1 account x 1 region x {args.large} VPCs to fix, {conflicting} conflicting",
+                flush=True,
+            )
+            result = run_fix(server, work, name, args.latency_ms, [], one_region)
+            assert (
+                result["created"] == args.large - conflicting == args.large - result["conflicts"]
+            ), result
+            assert result["left_untagged"] == 0, result
+            rows.append({"kind": "conflicts", "accounts": 1, "vpcs": args.large,
+                         "failing": args.large, "approach": "ours", **result})  # fmt: skip
+            print(
+                f"  {result['wall_s']} s, {result['calls']} API calls, {result['create_calls']} CreateFlowLogs, "
+                f"{result['conflicts']} named in the plan",
+                flush=True,
+            )
     return {
         "date": dt.date.today().isoformat(),
         "latency_ms": args.latency_ms,
@@ -138,7 +181,7 @@ def table(result: dict[str, Any]) -> str:
         "| accounts x regions x VPCs (to fix) | ours: wall s | ours: API calls (CreateFlowLogs) | one by one: wall s | one by one: API calls (CreateFlowLogs) | speed-up |",
         "|---|---|---|---|---|---|",
     ]
-    for ours in [r for r in rows if r["approach"] == "ours"]:
+    for ours in [r for r in rows if r["approach"] == "ours" and r["kind"] != "conflicts"]:
         mine = next(
             (
                 r
@@ -166,6 +209,18 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {label} | {ours['wall_s']:.1f} | {ours['calls']:,} ({ours['create_calls']:,}) | {seq_wall} | {seq_calls} | {speed} |"
         )
+    conflicts = [r for r in rows if r["kind"] == "conflicts"]
+    if conflicts:
+        lines += [
+            "",
+            "| 1 x 1 x VPCs to fix | already writing to the bucket (named in the plan) | created | wall s | API calls (CreateFlowLogs) | left untagged |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['vpcs']:,} | {r['conflicts']} | {r['created']:,} | {r['wall_s']:.1f} | "
+            f"{r['calls']:,} ({r['create_calls']}) | {r['left_untagged']} |"
+            for r in conflicts
+        ]
     return "\n".join(lines)
 
 
@@ -203,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vpcs", type=int, default=100, help="in-use VPCs per account and region")
     parser.add_argument("--fix", type=int, default=100, help="of which without flow logs")
     parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--large", type=int, default=1000, help="VPCs of the one-region case")
+    parser.add_argument(
+        "--conflicts", type=int, default=100, help="of which already log ACCEPT to the bucket"
+    )
     parser.add_argument(
         "--sequential-max", type=int, default=10, help="largest size run one by one"
     )

@@ -57,21 +57,31 @@ def actions(document: dict, scoped: bool = False) -> set[str]:
 
 
 def conditions(document: dict) -> dict[str, dict]:
-    return {
-        a: s.get("Condition", {})
-        for s in document["Statement"]
-        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    }
+    found: dict[str, list[dict]] = {}
+    for statement in document["Statement"]:
+        listed = statement["Action"]
+        for action in [listed] if isinstance(listed, str) else listed:
+            found.setdefault(action, []).append(statement.get("Condition", {}))
+    return {a: c[0] if len(c) == 1 else c for a, c in found.items()}
 
 
 def test_policies_are_packaged_and_narrowed_by_conditions():
     fix, back = policy("fix-policy.json"), policy("backout-policy.json")
     assert not any(a.startswith(("ec2:Delete", "logs:Delete")) for a in actions(fix))
     assert actions(back) == {
-        "sts:GetCallerIdentity", "ec2:DescribeFlowLogs", "ec2:DeleteFlowLogs", "logs:DeleteLogDelivery"
+        "sts:GetCallerIdentity", "ec2:DescribeFlowLogs", "ec2:DeleteFlowLogs", "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups", "logs:ListTagsForResource", "logs:DeleteLogGroup",
     }  # fmt: skip
-    assert conditions(fix)["ec2:CreateTags"] == {
-        "StringEquals": {"ec2:CreateAction": "CreateFlowLogs"}
+    # tags on create; after a refused batch, only the run tag and only on an untagged flow log
+    assert conditions(fix)["ec2:CreateTags"] == [
+        {"StringEquals": {"ec2:CreateAction": "CreateFlowLogs"}},
+        {
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["prowler-vpc-flow-logs:run-id"]},
+            "Null": {"aws:ResourceTag/prowler-vpc-flow-logs:run-id": "true"},
+        },
+    ]
+    assert conditions(back)["logs:DeleteLogGroup"] == {
+        "Null": {"aws:ResourceTag/prowler-vpc-flow-logs:run-id": "false"}
     }
     assert conditions(fix)["iam:PassRole"] == {
         "StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}
@@ -124,7 +134,8 @@ def test_fix_policy_fixes_backout_policy_backs_out_and_neither_does_the_other(
         assert "DeleteFlowLogs failed" in capsys.readouterr().out
         _as(monkeypatch, backer)
         seen.clear()
-        assert main(["backout", run["run_id"], "--yes"]) == 0
+        assert main(["backout", run["run_id"], "--yes", "--delete-log-groups"]) == 0
+        assert capsys.readouterr().out.count("deleted log group ") == 2
         back_seen = set(seen)
     assert flow_log_ids() == before
     assert fix_seen - {"s3:HeadBucket"} <= actions(fix_doc) and back_seen <= actions(back_doc)
