@@ -31,6 +31,7 @@ from typing import Any
 
 from moto.backends import get_backend
 
+from devtools.aws_boundary import log_archive_policy
 from devtools.moto_server import MotoServer, moto_server
 from devtools.org_estate import BUCKET, REGIONS, ROLE, create_organization
 
@@ -53,6 +54,7 @@ def seed(
     )
     ids = [management, *members]
     server.client("s3").create_bucket(Bucket=BUCKET)
+    server.client("s3").put_bucket_policy(Bucket=BUCKET, Policy=log_archive_policy(BUCKET))
     every = failing // conflicting if conflicting else 0
     for account in ids:
         for region in regions:

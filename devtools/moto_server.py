@@ -19,6 +19,8 @@ from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from devtools.aws_boundary import boundary
+
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 LOOPBACK = "127.0.0.1"
 
@@ -38,12 +40,16 @@ class MotoServer:
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
 
     def start(self) -> MotoServer:
+        """Serve, answering as AWS does at the account boundary (devtools/aws_boundary.py)."""
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+        self._boundary = boundary()
+        self._boundary.__enter__()
         self._server.start()
         return self
 
     def stop(self) -> None:
         self._server.stop()
+        self._boundary.__exit__(None, None, None)
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")

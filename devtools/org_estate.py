@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import boto3
 
+from devtools.aws_boundary import log_archive_policy
 from devtools.estate import REGION_A, REGION_B
 
 ROLE = "OrganizationAccountAccessRole"
@@ -104,7 +105,9 @@ def seed_organization(members: int = 2, failing: int = 3, endpoint_url: str | No
         members,
     )
     org = Org(management=management, members=member_ids)
-    management_session.client("s3", endpoint_url=endpoint_url).create_bucket(Bucket=BUCKET)
+    s3 = management_session.client("s3", endpoint_url=endpoint_url)
+    s3.create_bucket(Bucket=BUCKET)  # the log archive: members may deliver, not read
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=log_archive_policy(BUCKET))
     for account in org.accounts:
         session = account_session(account, management, endpoint_url)
         for region in REGIONS:

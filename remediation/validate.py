@@ -195,6 +195,34 @@ def settings_for(settings: FixSettings, policy: Policy) -> FixSettings:
     return settings.model_copy(update=update)
 
 
+def _new_flow_log(plan: Plan, region: str) -> FlowLog:
+    """The flow log the plan's settings would create in ``region`` (to judge it beforehand)."""
+    s = plan.settings
+    raw = {"LogDestinationType": s.log_destination_type, "LogDestination": s.log_destination}
+    return FlowLog(
+        id="the new flow log",
+        resource_id="-",
+        resource_type="VPC",
+        traffic_type=s.traffic_type,
+        destination=s.destination(region, plan.account),
+        max_aggregation_interval=s.max_aggregation_interval,
+        log_format=s.log_format,
+        s3_key_prefix=s3_key_prefix(raw, region, plan.account),
+    )
+
+
+def _refuse_destinations_not_allowed(plan: Plan, policy: Policy | None, regions: list[str]) -> None:
+    """A destination outside vpc_flow_logs_allowed_destinations is refused before any read."""
+    allowed = policy.allowed_destinations if policy else None
+    for region in regions:
+        problem = knobs.allowed_problem(_new_flow_log(plan, region), allowed)
+        if problem:
+            raise UserError(
+                f"the new flow logs would not satisfy the Prowler config file: each {problem}; "
+                "choose an allowed destination"
+            )
+
+
 def _refuse_knob_misses(
     plan: Plan,
     policy: Policy | None,
@@ -207,19 +235,9 @@ def _refuse_knob_misses(
     failed become warnings."""
     if policy is None or state.status != "exists":
         return
-    s, problems = plan.settings, []
-    raw = {"LogDestinationType": s.log_destination_type, "LogDestination": s.log_destination}
+    problems: list[str] = []
     for region in regions:
-        new = FlowLog(
-            id="the new flow log",
-            resource_id="-",
-            resource_type="VPC",
-            traffic_type=s.traffic_type,
-            destination=destination,
-            max_aggregation_interval=s.max_aggregation_interval,
-            log_format=s.log_format,
-            s3_key_prefix=s3_key_prefix(raw, region, plan.account),
-        )
+        new = _new_flow_log(plan, region)
         found = assess(new, {destination: state}, policy)
         for unknown in found.unknown:
             warning = f"a new flow log {unknown}; it may not count under the Prowler config file"
@@ -265,6 +283,7 @@ def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None
     regions = sorted({fix.region for fix in plan.fixes})
     if not regions:
         return
+    _refuse_destinations_not_allowed(plan, policy, regions)
     if s.log_destination_type == "s3":
         bucket = s.destination(regions[0], plan.account)
         reads = policy.s3_reads() if policy else frozenset()
@@ -273,6 +292,13 @@ def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None
             raise UserError(f"S3 bucket '{bucket.name}' does not exist")
         if state.status == "error":
             plan.warnings.append(f"could not verify S3 bucket '{bucket.name}': {state.detail}")
+        if state.status == "forbidden":  # a log archive: the check judges it by the delivery
+            plan.warnings.append(
+                f"S3 bucket '{bucket.name}' is another account's and answers this account's "
+                "reads with 403 (a log archive?): CreateFlowLogs says, per VPC, if its policy does "
+                "not let delivery.logs.amazonaws.com write, and the check judges its flow logs by "
+                "their delivery"
+            )
         _refuse_knob_misses(plan, policy, bucket, state, regions)
         return
     _check_delivery_role(plan, client_for, regions[0])

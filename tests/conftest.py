@@ -10,8 +10,16 @@ import pytest
 from moto import mock_aws
 from moto.iam.access_control import IAMRequestBase
 
+from devtools.aws_boundary import boundary
 from devtools.estate import Estate, seed_policy_estate
 from tests.support import DUMMY_ENV, client, create_role
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aws_account_boundary() -> Iterator[None]:
+    """Every test: moto answers as AWS does across accounts (devtools/aws_boundary.py)."""
+    with boundary():
+        yield
 
 
 @pytest.fixture(autouse=True)

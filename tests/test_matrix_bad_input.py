@@ -365,3 +365,19 @@ def test_findings_of_a_stricter_scan_are_judged_under_their_own_policy(
     mixed[1]["resources"][0]["data"]["details"] = strict.replace("60", "600")
     path.write_text(json.dumps(mixed))
     refused(capsys, argv, "were judged under different Prowler config files")
+
+
+def test_a_destination_outside_the_allowed_ones_is_refused(small, capsys, tmp_path):
+    """vpc_flow_logs_allowed_destinations (issue 20): the fix never creates a flow log the check
+    would not count."""
+    config = tmp_path / "archive-only.yaml"
+    config.write_text(
+        "aws:\n  vpc_flow_logs_allowed_destinations: ['arn:aws:s3:::org-log-archive*']\n"
+    )
+    refused(
+        capsys,
+        ["fix", *BOTH, *S3, "--config-file", str(config), "--dry-run"],
+        "the new flow logs would not satisfy the Prowler config file: each writes to "
+        f"arn:aws:s3:::flow-logs-{REGION_A}, which vpc_flow_logs_allowed_destinations does not "
+        "allow (arn:aws:s3:::org-log-archive*)",
+    )

@@ -29,6 +29,9 @@ OTHER_GROUP = GROUP.model_copy(
     update={"arn": GROUP.arn.replace(ACCOUNT, "210987654321"), "account": "210987654321"}
 )
 EXISTS = DestinationState(status="exists")
+FORBIDDEN = DestinationState(
+    status="forbidden", detail="it is not this account's, and answers its reads with 403"
+)
 STATES = {GROUP: EXISTS, BUCKET: EXISTS, STREAM: EXISTS}
 
 
@@ -79,6 +82,11 @@ CASES = [
     ("one usable log is enough, the broken one is noted", [log("fl-good"), log("fl-bad", deliver_status="FAILED", deliver_error="boom")], STATES, "REJECT", "PASS", ["fl-good", "not counted: fl-bad delivery FAILED (boom)"]),
     ("subnet-level log never passes, is mentioned", [log("fl-s", resource_id="subnet-1", resource_type="Subnet")], STATES, "REJECT", "FAIL", ["has no VPC-level flow log", "fl-s on subnet-1", "do not count for the VPC"]),
     ("eni-level log never passes, is mentioned", [log("fl-e", resource_id="eni-1", resource_type="NetworkInterface")], STATES, "ALL", "FAIL", ["fl-e on eni-1"]),
+    # the log archive (issue 20): another account's bucket answers 403; the delivery decides
+    ("log archive: 403, delivery healthy, counts and says so", [log(dest=BUCKET)], {BUCKET: FORBIDDEN}, "REJECT", "PASS", ["fl-1 writes to S3 bucket 'flow-bucket', which this account may not read (403); delivery is healthy (DeliverLogsStatus SUCCESS)"]),
+    ("log archive: 403 and delivery FAILED fails", [log(dest=BUCKET, deliver_status="FAILED", deliver_error="Access error")], {BUCKET: FORBIDDEN}, "REJECT", "FAIL", ["delivery FAILED (Access error)"]),
+    ("log archive: 403 and no delivery status: not audited", [log(dest=BUCKET, deliver_status=None)], {BUCKET: FORBIDDEN}, "REJECT", "UNREADABLE", ["which this account may not read (403), and AWS reports no delivery status"]),
+    ("log archive: 403 and not active fails", [log(dest=BUCKET, status="INACTIVE")], {BUCKET: FORBIDDEN}, "REJECT", "FAIL", ["is not ACTIVE"]),
     ("accept usable plus reject broken fails all", [log("fl-a", "ACCEPT"), log("fl-r", "REJECT", status="INACTIVE")], STATES, "ALL", "FAIL", ["fl-r is not ACTIVE", "fl-a records only ACCEPT"]),
 ]
 # fmt: on

@@ -55,6 +55,7 @@ ALL_KNOBS = knobs(
     max_aggregation_interval=60,
     required_fields=CIS_FIELDS,
 )
+ALLOWED = knobs(allowed_destinations=("arn:aws:s3:::flow-*",))
 GOOD = {"max_aggregation_interval": 60}  # a flow log that meets the interval knob
 DENIED = "s3:GetLifecycleConfiguration failed (AccessDenied); make sure the scanning role is allowed s3:GetLifecycleConfiguration"
 ENC_DENIED = "s3:GetEncryptionConfiguration failed (AccessDenied); make sure the scanning role is allowed s3:GetEncryptionConfiguration"
@@ -106,6 +107,13 @@ CASES = [
     ("AWS's default format lacks vpc-id", knobs(required_fields=("vpc-id",)), [log()], group(), "FAIL", ["AWS's default LogFormat (the flow log has none) lacks vpc-id"]),
     ("custom format with every field", FIELDS, [log(log_format="${action} ${protocol} ${dstport} ${srcport} ${dstaddr} ${srcaddr} ${vpc-id}")], group(), "PASS", ["capturing REJECT"]),
     ("fields judged without a destination", FIELDS, [log(dest=None, log_format=NO_ACTION)], {}, "FAIL", ["has no destination that this check can read and LogFormat lacks dstport, action"]),
+    # the log archive (issue 20): another account's bucket answers 403; knobs that need it are said
+    ("log archive under retention and KMS counts, cannot be judged", ALL_KNOBS, [s3_log(**GOOD)], {BUCKET: DestinationState(status="forbidden", detail="not ours")}, "PASS", ["which this account may not read (403); delivery is healthy", "fl-1 counts although the record retention and KMS encryption of its S3 bucket 'flow-bucket' cannot be judged by this check"]),
+    # allowed destinations alone
+    ("destination allowed", ALLOWED, [s3_log()], bucket(), "PASS", ["(required as well: a destination among arn:aws:s3:::flow-*)"]),
+    ("destination in a folder allowed by a wildcard", ALLOWED, [s3_log(path="team/" + PATH)], bucket(), "PASS", ["capturing REJECT"]),
+    ("destination not allowed", ALLOWED, [log()], group(), "FAIL", ["fl-1 writes to arn:aws:logs:us-east-1:123456789012:log-group:flows, which vpc_flow_logs_allowed_destinations does not allow (arn:aws:s3:::flow-*)"]),
+    ("a folder outside the allowed one", knobs(allowed_destinations=("arn:aws:s3:::flow-bucket/archive*",)), [s3_log(path="team/" + PATH)], bucket(), "FAIL", ["writes to arn:aws:s3:::flow-bucket/team, which vpc_flow_logs_allowed_destinations does not allow"]),
     # all together
     ("one good, one bad on the same VPC", ALL_KNOBS, [log("fl-good", **GOOD, log_format=None), s3_log("fl-bad", log_format=NO_ACTION)], {**group(None), **bucket("AES256", rule(30))}, "PASS", ["fl-good (ALL to CloudWatch Logs", "not counted: fl-bad S3 bucket 'flow-bucket' keeps records", "and S3 bucket 'flow-bucket' is encrypted with AES256, not KMS", "and MaxAggregationInterval is 600 s", "and LogFormat lacks dstport, action"]),
     ("every knob missed, each named", ALL_KNOBS, [log("fl-a"), s3_log("fl-b", log_format=NO_ACTION)], {**group(30, None), **bucket("", rule(None, expiration_date="2030-01-01"))}, "FAIL", ["fl-a log group 'flows' keeps records 30 days", "and log group 'flows' is not encrypted with a KMS key", "fl-b S3 bucket 'flow-bucket' expires every record", "has no default encryption, not KMS", "LogFormat lacks dstport, action"]),
@@ -151,25 +159,28 @@ def test_s3_reads_follow_the_knobs():
 
 
 # -- the config file --------------------------------------------------------------------------
-RK, KK, IK, FK = (
+RK, KK, IK, FK, AK = (
     config.MIN_RETENTION_KEY,
     config.REQUIRE_KMS_KEY,
     config.MAX_INTERVAL_KEY,
     config.REQUIRED_FIELDS_KEY,
+    config.ALLOWED_DESTINATIONS_KEY,
 )
 MUST = {
     RK: "records must never expire because {key} is {said} in the Prowler config file; it must be a whole number of days, 1 or more",
     KK: "KMS encryption is required because {key} is {said} in the Prowler config file; it must be true or false",
     IK: "a MaxAggregationInterval of 60 s is required because {key} is {said} in the Prowler config file; it must be 60 or 600",
     FK: "every record field AWS knows is required because {key} is {said} in the Prowler config file; it must be a list of flow log record field names",
+    AK: "no destination is allowed because {key} is {said} in the Prowler config file; it must be a list of destination ARN patterns",
 }
 ATTRIBUTE = {
     RK: "min_retention_days",
     KK: "require_kms",
     IK: "max_aggregation_interval",
     FK: "required_fields",
+    AK: "allowed_destinations",
 }
-STRICTEST = {RK: NEVER_EXPIRE, KK: True, IK: 60, FK: record_format.FIELDS}
+STRICTEST = {RK: NEVER_EXPIRE, KK: True, IK: 60, FK: record_format.FIELDS, AK: ()}
 
 # (key, value in the file, the knob's value, None when valid or what the note shows)
 # fmt: off
@@ -184,6 +195,8 @@ CONFIG = [
     (FK, ["action", "bogus"], record_format.FIELDS, "['action', 'bogus'] ('bogus' is not a field AWS knows)"),
     (FK, ["x", 3], record_format.FIELDS, "['x', 3] ('x', 3 are not fields AWS knows)"), (FK, "action", record_format.FIELDS, "'action'"),
     (FK, [], record_format.FIELDS, "[]"), (FK, None, record_format.FIELDS, "empty"),
+    (AK, ["arn:aws:s3:::archive*"], ("arn:aws:s3:::archive*",), None), (AK, "arn:aws:s3:::a", (), "'arn:aws:s3:::a'"),
+    (AK, ["archive"], (), "['archive']"), (AK, [], (), "[]"),
 ]
 # fmt: on
 
@@ -207,6 +220,7 @@ def test_every_knob_is_off_by_default():
     policy = config.policy({}, ACCOUNT)
     assert (policy.min_retention_days, policy.require_kms) == (None, False)
     assert (policy.max_aggregation_interval, policy.required_fields) == (None, None)
+    assert policy.allowed_destinations is None
     assert policy == config.policy(None, ACCOUNT) and policy.note == ""
 
 

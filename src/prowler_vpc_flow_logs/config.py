@@ -16,6 +16,7 @@ from typing import Any
 
 from prowler_vpc_flow_logs import record_format
 from prowler_vpc_flow_logs.knobs import (
+    ALLOWED_DESTINATIONS_KEY,
     MAX_INTERVAL_KEY,
     MIN_RETENTION_KEY,
     NEVER_EXPIRE,
@@ -63,6 +64,14 @@ def _fields(raw: Any) -> tuple[str, ...] | None:
     if not all(isinstance(f, str) and f.strip() in record_format.FIELDS for f in raw):
         return None
     return tuple(dict.fromkeys(f.strip() for f in raw))
+
+
+def _destinations(raw: Any) -> tuple[str, ...] | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    if not all(isinstance(p, str) and p.strip().startswith("arn:") for p in raw):
+        return None
+    return tuple(dict.fromkeys(p.strip() for p in raw))
 
 
 def _unknown_fields(raw: Any) -> str:
@@ -117,6 +126,13 @@ KNOBS = (
         "every record field AWS knows is required",
         _unknown_fields,
     ),
+    Knob(
+        ALLOWED_DESTINATIONS_KEY,
+        _destinations,
+        "a list of destination ARN patterns (such as ['arn:aws:s3:::org-log-archive*'])",
+        (),
+        "no destination is allowed",
+    ),
 )
 
 
@@ -162,7 +178,7 @@ def strictest_note(audit_config: Mapping[str, Any] | None) -> str:
 def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Policy:
     """The Policy a scan judges by: every knob's value (off when unset), and the note."""
     config = _config(audit_config)
-    _, retention, kms, interval, fields = KNOBS
+    _, retention, kms, interval, fields, destinations = KNOBS
     return Policy(
         required_traffic_type=required_traffic_type(config),
         audited_account=audited_account,
@@ -171,6 +187,7 @@ def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Poli
         require_kms=bool(_value(kms, config, False)),
         max_aggregation_interval=_value(interval, config),
         required_fields=_value(fields, config),
+        allowed_destinations=_value(destinations, config),
     )
 
 
@@ -201,5 +218,8 @@ def carried(policy: Policy) -> dict[str, Any]:
         REQUIRE_KMS_KEY: policy.require_kms or None,
         MAX_INTERVAL_KEY: policy.max_aggregation_interval,
         REQUIRED_FIELDS_KEY: list(policy.required_fields) if policy.required_fields else None,
+        ALLOWED_DESTINATIONS_KEY: (
+            None if policy.allowed_destinations is None else list(policy.allowed_destinations)
+        ),
     }
     return {key: value for key, value in values.items() if value is not None}

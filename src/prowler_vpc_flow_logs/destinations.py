@@ -42,12 +42,11 @@ S3_READ_ACTIONS = {
     "lifecycle": "s3:GetLifecycleConfiguration",
 }
 
-# HeadBucket answers 403 both for a bucket of another account and for one the scanning role may
-# not look at (in AWS even a deleted one can answer 403 without s3:ListBucket): it proves nothing.
+# HeadBucket answers 403 both for a bucket of another account and for one of this account's own
+# that the scanning role may not look at; ListBuckets tells the two apart (_forbidden).
 S3_FORBIDDEN = (
-    "s3:ListBucket failed (HeadBucket answered 403): the bucket may be in another account, "
-    "or gone, or the scanning role is not allowed s3:ListBucket on it; allow s3:ListBucket on "
-    "the bucket so that this check can confirm it exists"
+    "s3:ListBucket failed (HeadBucket answered 403) on a bucket of this account: the scanning "
+    "role is not allowed s3:ListBucket on it; allow it so that this check can confirm it exists"
 )
 
 
@@ -207,6 +206,27 @@ _S3_READS: dict[str, Callable[[object, str], dict]] = {
 }
 
 
+def _forbidden(destination: Destination, client_for: ClientFor) -> DestinationState:
+    """HeadBucket answered 403. A bucket that is not among this account's own (ListBuckets) is
+    another account's, such as a log archive: "forbidden", judged by the flow log's delivery. One
+    of this account's own that it may not read is a denied read, and so is not knowing which."""
+    try:
+        s3 = client_for("s3", destination.region or "us-east-1")
+        pages = s3.get_paginator("list_buckets").paginate()
+        own = {bucket["Name"] for page in pages for bucket in page.get("Buckets", [])}
+    except (ClientError, BotoCoreError) as error:
+        return DestinationState(
+            status="error",
+            detail=f"{S3_FORBIDDEN}; and s3:ListAllMyBuckets failed ({error_code(error)}), so "
+            "whether the bucket is this account's is unknown",
+        )
+    if destination.name in own:
+        return DestinationState(status="error", detail=S3_FORBIDDEN)
+    return DestinationState(
+        status="forbidden", detail="it is not this account's, and answers its reads with 403"
+    )
+
+
 def _bucket(
     destination: Destination, client_for: ClientFor, reads: frozenset[str] = frozenset()
 ) -> DestinationState:
@@ -220,7 +240,7 @@ def _bucket(
         if code in {"301", "PermanentRedirect"}:  # it exists, in another region
             return DestinationState(status="exists")
         if code in DENIED_CODES:
-            return DestinationState(status="error", detail=S3_FORBIDDEN)
+            return _forbidden(destination, client_for)
         raise
     state = DestinationState(status="exists")
     for fact in sorted(reads):

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from prowler_vpc_flow_logs.aws_errors import advice, error_code
 
 DestinationKind = Literal["cloud-watch-logs", "s3", "kinesis-data-firehose"]
-DestinationStatus = Literal["exists", "missing", "unverifiable", "error"]
+# "forbidden": a bucket of another account that answers this account's reads with 403 (it
+# exists: S3 answers 404 for a bucket that does not); its flow logs are judged by their delivery.
+DestinationStatus = Literal["exists", "missing", "unverifiable", "forbidden", "error"]
 Tag = dict[str, str]
 
 

@@ -8,16 +8,24 @@ every knob that is on.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from typing import Literal
 
 from prowler_vpc_flow_logs import record_format
-from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, LifecycleRule
+from prowler_vpc_flow_logs.facts import (
+    Destination,
+    DestinationState,
+    FlowLog,
+    LifecycleRule,
+    s3_folder,
+)
 
 MIN_RETENTION_KEY = "vpc_flow_logs_min_retention_days"
 REQUIRE_KMS_KEY = "vpc_flow_logs_require_kms"
 MAX_INTERVAL_KEY = "vpc_flow_logs_max_aggregation_interval"
 REQUIRED_FIELDS_KEY = "vpc_flow_logs_required_fields"
+ALLOWED_DESTINATIONS_KEY = "vpc_flow_logs_allowed_destinations"
 
 NEVER_EXPIRE = "never"  # the strictest retention: records must never expire
 Retention = int | Literal["never"]
@@ -75,6 +83,26 @@ def can_hold_flow_log_files(rule: LifecycleRule) -> bool:
     below = rule.size_less_than if rule.size_less_than is not None else LARGEST_FLOW_LOG_FILE + 1
     low, high = max(above + 1, SMALLEST_FLOW_LOG_FILE), min(below - 1, LARGEST_FLOW_LOG_FILE)
     return low <= high
+
+
+def destination_arn(flow_log: FlowLog) -> str:
+    """The ARN a flow log writes to, as the allowed-destinations patterns match it: a log group's
+    or stream's ARN, a bucket's with its folder (arn:aws:s3:::bucket/folder)."""
+    if flow_log.destination is None:
+        return ""
+    folder = s3_folder(flow_log.s3_key_prefix)
+    return flow_log.destination.arn + (f"/{folder}" if folder else "")
+
+
+def allowed_problem(flow_log: FlowLog, allowed: tuple[str, ...] | None) -> str | None:
+    """Why a flow log's destination is not one the config allows (shell-style ARN patterns)."""
+    if allowed is None:
+        return None
+    arn = destination_arn(flow_log)
+    if arn and any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed):
+        return None
+    patterns = ", ".join(allowed) or "none (the value is invalid)"
+    return f"writes to {arn or 'no destination'}, which {ALLOWED_DESTINATIONS_KEY} does not allow ({patterns})"
 
 
 def applies(rule: LifecycleRule, key_prefix: str) -> bool:
@@ -154,7 +182,7 @@ def judge_destination(
     ]
     if not wanted:
         return found
-    if state.status == "unverifiable" or destination.kind == "kinesis-data-firehose":
+    if state.status in ("unverifiable", "forbidden") or destination.kind == "kinesis-data-firehose":
         found.notes.append(
             f"{flow_log.id} counts although the {' and '.join(wanted)} of its "
             f"{destination.describe()} cannot be judged by this check"

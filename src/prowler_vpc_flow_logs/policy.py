@@ -48,6 +48,7 @@ class Policy(BaseModel):
     require_kms: bool = False
     max_aggregation_interval: Literal[60, 600] | None = None
     required_fields: tuple[str, ...] | None = None
+    allowed_destinations: tuple[str, ...] | None = None  # ARN patterns; () when invalid: none
 
     def s3_reads(self) -> frozenset[str]:
         """What the destination probe must also read of an S3 bucket for the knobs that are on."""
@@ -73,6 +74,8 @@ class Policy(BaseModel):
             met.append(f"a MaxAggregationInterval of at most {self.max_aggregation_interval} s")
         if self.required_fields:
             met.append(f"the record fields {', '.join(self.required_fields)}")
+        if self.allowed_destinations is not None:
+            met.append(f"a destination among {', '.join(self.allowed_destinations)}")
         return " (required as well: " + ", ".join(met) + ")" if met else ""
 
 
@@ -154,7 +157,18 @@ def assess(
         found.notes.append(
             f"{flow_log.id} {where}, which cannot be checked from this account ({state.detail})"
         )
-    if policy is not None and state is not None and state.status in ("exists", "unverifiable"):
+    elif state.status == "forbidden" and flow_log.deliver_status != "FAILED":
+        if flow_log.deliver_status:  # AWS sets FAILED when delivery to the bucket fails
+            found.notes.append(
+                f"{flow_log.id} {where}, which this account may not read (403); delivery is "
+                f"healthy (DeliverLogsStatus {flow_log.deliver_status})"
+            )
+        else:
+            found.unknown.append(
+                f"{where}, which this account may not read (403), and AWS reports no delivery status"
+            )
+    judged = ("exists", "unverifiable", "forbidden")
+    if policy is not None and state is not None and state.status in judged:
         judged = knobs.judge_destination(
             flow_log, destination, state, policy.min_retention_days, policy.require_kms
         )
@@ -174,6 +188,7 @@ def _judge_record(found: Assessment, policy: Policy | None) -> None:
             [
                 knobs.interval_problem(found.flow_log, policy.max_aggregation_interval),
                 knobs.fields_problem(found.flow_log.log_format, policy.required_fields),
+                knobs.allowed_problem(found.flow_log, policy.allowed_destinations),
             ],
         )
 

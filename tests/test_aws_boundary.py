@@ -1,0 +1,153 @@
+"""The account boundary as AWS draws it (devtools/aws_boundary.py), and the check across it.
+
+Each rule is asserted through the boundary and, where moto by itself answers otherwise, that
+difference is named (moto 5.2.5 serves another account's bucket as if it were the caller's own).
+Every test of the suite runs through the boundary (tests/conftest.py); these leave it for a
+moment only to show what moto alone would answer.
+"""
+
+from __future__ import annotations
+
+import json
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.s3.responses import S3Response
+
+from devtools.aws_boundary import MOTO_ALONE, boundary, log_archive_policy
+from prowler_vpc_flow_logs.clients import Clients
+from prowler_vpc_flow_logs.destinations import check_destination, parse_destination
+from prowler_vpc_flow_logs.service import FlowLogs
+from tests.support import aws_provider, keyed_verdicts
+
+ARCHIVE_ACCOUNT = "123456789012"  # moto's default account owns the log archive
+MEMBER = "210987654321"
+ARCHIVE = "org-log-archive"
+REGION = "us-east-1"
+
+
+def member_session() -> boto3.Session:
+    """Credentials acting in the member account (moto's AssumeRole acts in the role's account)."""
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{MEMBER}:role/scanner", RoleSessionName="t"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=REGION,
+    )
+
+
+@pytest.fixture
+def archive(aws) -> boto3.Session:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=ARCHIVE)
+    s3.put_bucket_policy(Bucket=ARCHIVE, Policy=log_archive_policy(ARCHIVE))
+    s3.put_bucket_encryption(
+        Bucket=ARCHIVE,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
+        },
+    )
+    return member_session()
+
+
+def status_of(call) -> int:
+    try:
+        call()
+    except ClientError as error:
+        return int(error.response["ResponseMetadata"]["HTTPStatusCode"])
+    return 200
+
+
+def test_another_accounts_bucket_answers_403_to_reads_404_when_gone(archive):
+    member_s3 = archive.client("s3")
+    reads = {
+        "HeadBucket": lambda: member_s3.head_bucket(Bucket=ARCHIVE),
+        "GetBucketEncryption": lambda: member_s3.get_bucket_encryption(Bucket=ARCHIVE),
+        "GetBucketLifecycleConfiguration": lambda: member_s3.get_bucket_lifecycle_configuration(
+            Bucket=ARCHIVE
+        ),
+    }
+    assert {name: status_of(read) for name, read in reads.items()} == dict.fromkeys(reads, 403)
+    assert status_of(lambda: member_s3.head_bucket(Bucket="no-such-archive")) == 404
+    owner = boto3.client("s3", region_name=REGION)
+    assert status_of(lambda: owner.head_bucket(Bucket=ARCHIVE)) == 200
+    assert status_of(lambda: owner.head_bucket(Bucket=ARCHIVE, ExpectedBucketOwner=MEMBER)) == 403
+    # what moto answers by itself: the member reads the archive as if it were its own
+    with mock.patch.object(S3Response, "head_bucket", MOTO_ALONE["head_bucket"]):
+        assert status_of(reads["HeadBucket"]) == 200
+
+
+def test_a_bucket_policy_that_grants_the_reads_opens_them(archive):
+    policy = json.loads(log_archive_policy(ARCHIVE, readers=[MEMBER]))
+    boto3.client("s3", region_name=REGION).put_bucket_policy(
+        Bucket=ARCHIVE, Policy=json.dumps(policy)
+    )
+    member_s3 = archive.client("s3")
+    assert status_of(lambda: member_s3.head_bucket(Bucket=ARCHIVE)) == 200
+    assert member_s3.get_bucket_encryption(Bucket=ARCHIVE)["ServerSideEncryptionConfiguration"]
+
+
+def test_create_flow_logs_to_a_bucket_that_refuses_delivery_is_unsuccessful_per_vpc(archive):
+    boto3.client("s3", region_name=REGION).delete_bucket_policy(Bucket=ARCHIVE)
+    ec2 = archive.client("ec2")
+    vpcs = [ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["VpcId"] for n in (1, 2)]
+    answer = ec2.create_flow_logs(
+        ResourceType="VPC", ResourceIds=vpcs, TrafficType="ALL",
+        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{ARCHIVE}",
+    )  # fmt: skip
+    assert answer["FlowLogIds"] == []
+    assert [(u["ResourceId"], u["Error"]["Code"]) for u in answer["Unsuccessful"]] == [
+        (vpc, "400") for vpc in vpcs
+    ]
+    assert (
+        "Access Denied for LogDestination: org-log-archive"
+        in (answer["Unsuccessful"][0]["Error"]["Message"])
+    )
+    assert ec2.describe_flow_logs()["FlowLogs"] == []
+
+
+def test_another_accounts_log_group_cannot_be_read_by_its_arn(archive):
+    boto3.client("logs", region_name=REGION).create_log_group(logGroupName="/org/flows")
+    arn = f"arn:aws:logs:{REGION}:{ARCHIVE_ACCOUNT}:log-group:/org/flows"
+    member_logs = archive.client("logs")
+    with pytest.raises(ClientError) as denied:
+        member_logs.describe_log_groups(logGroupIdentifiers=[arn])
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_the_probe_tells_a_log_archive_from_a_denied_read_of_our_own(archive):
+    raw = {"LogDestinationType": "s3", "LogDestination": f"arn:aws:s3:::{ARCHIVE}"}
+    destination = parse_destination(raw, REGION, MEMBER)
+    state = check_destination(destination, Clients(archive), MEMBER, frozenset({"encryption"}))
+    assert state.status == "forbidden" and "not this account's" in state.detail
+    assert state.encryption is None  # not read: the knob says it cannot be judged
+
+
+def test_a_member_scan_passes_vpcs_that_deliver_to_the_log_archive(archive, monkeypatch):
+    """Item 5 of issue 20: the fix's own flow logs to the log archive pass the member's scan."""
+    ec2 = archive.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet)
+    made = ec2.create_flow_logs(
+        ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL",
+        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{ARCHIVE}",
+    )  # fmt: skip
+    assert made["FlowLogIds"] and not made["Unsuccessful"]
+    credentials = archive.get_credentials().get_frozen_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
+    verdict = keyed_verdicts(FlowLogs(aws_provider({REGION})))[vpc]
+    assert verdict.status == "PASS", verdict.status_extended
+    assert (
+        f"writes to S3 bucket '{ARCHIVE}', which this account may not read (403); delivery is "
+        "healthy (DeliverLogsStatus SUCCESS)"
+    ) in verdict.status_extended
+    with boundary():  # nested use (the moto server enters it too) changes nothing
+        assert keyed_verdicts(FlowLogs(aws_provider({REGION})))[vpc].status == "PASS"
