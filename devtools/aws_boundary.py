@@ -19,6 +19,9 @@ and the threaded moto server alike) follow these rules:
    ``Unsuccessful`` with HTTP 200, as AWS answers ("Access Denied for LogDestination"). (VPC User
    Guide, "Amazon S3 bucket permissions for flow logs"; EC2 API Reference, CreateFlowLogs.)
 
+4. A bucket that does not exist answers 404 to HeadBucket, whatever the caller may do (S3 API
+   Reference, HeadBucket: 404 Not Found); moto's IAM enforcement would answer 403 first.
+
 Bucket policies are read for what these rules need: Allow and Deny statements, their principals
 (``*``, an account id, ``arn:aws:iam::ACCOUNT:root`` or any principal of that account, a service)
 and actions (with ``*`` wildcards); conditions and resources are not evaluated (the tests give
@@ -154,6 +157,16 @@ def _guarded_logs(method: str):
     return guarded
 
 
+_ORIGINAL_AUTHORIZE = S3Response._authenticate_and_authorize_s3_action
+
+
+def _authorize(self: S3Response, bucket_name: str | None = None, key_name: str | None = None):
+    """Rule 4: no IAM decision for a bucket that does not exist; the handler answers 404."""
+    if bucket_name and key_name is None and owner_of(bucket_name) is None:
+        return None
+    return _ORIGINAL_AUTHORIZE(self, bucket_name=bucket_name, key_name=key_name)
+
+
 _ORIGINAL_CREATE = FlowLogsBackend.create_flow_logs
 
 
@@ -179,7 +192,7 @@ def _create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_l
 
 @contextmanager
 def boundary() -> Iterator[None]:
-    """moto answering as AWS does at the account boundary (rules 1 to 3), until the block ends."""
+    """moto answering as AWS does at the account boundary (rules 1 to 4), until the block ends."""
     patches = [mock.patch.object(S3Response, name, _guarded_s3(name)) for name in S3_READS]
     patches += [
         mock.patch.object(LogsResponse, name, _guarded_logs(name))
@@ -187,6 +200,9 @@ def boundary() -> Iterator[None]:
         if hasattr(LogsResponse, name)
     ]
     patches.append(mock.patch.object(FlowLogsBackend, "create_flow_logs", _create_flow_logs))
+    patches.append(
+        mock.patch.object(S3Response, "_authenticate_and_authorize_s3_action", _authorize)
+    )
     for patch in patches:
         patch.start()
     try:

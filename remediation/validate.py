@@ -287,7 +287,8 @@ def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None
     if s.log_destination_type == "s3":
         bucket = s.destination(regions[0], plan.account)
         reads = policy.s3_reads() if policy else frozenset()
-        state = check_destination(bucket, client_for, plan.account, reads)
+        roles = policy.destination_roles if policy else ()
+        state = check_destination(bucket, client_for, plan.account, reads, roles)
         if state.status == "missing":
             raise UserError(f"S3 bucket '{bucket.name}' does not exist")
         if state.status == "error":

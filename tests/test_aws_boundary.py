@@ -12,6 +12,7 @@ import json
 from unittest import mock
 
 import boto3
+import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 from moto.s3.responses import S3Response
@@ -151,3 +152,123 @@ def test_a_member_scan_passes_vpcs_that_deliver_to_the_log_archive(archive, monk
     ) in verdict.status_extended
     with boundary():  # nested use (the moto server enters it too) changes nothing
         assert keyed_verdicts(FlowLogs(aws_provider({REGION})))[vpc].status == "PASS"
+
+
+# -- vpc_flow_logs_destination_roles (issue 20, item 3) -----------------------------------------
+READER = f"arn:aws:iam::{ARCHIVE_ACCOUNT}:role/log-archive-reader"
+
+
+def member_scan(archive: boto3.Session, monkeypatch, audit_config: dict) -> dict:
+    """The member's scan (its credentials), under ``audit_config``: VPC id -> verdict."""
+    credentials = archive.get_credentials().get_frozen_credentials()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", credentials.secret_key)
+    monkeypatch.setenv("AWS_SESSION_TOKEN", credentials.token)
+    return keyed_verdicts(FlowLogs(aws_provider({REGION}, audit_config=audit_config)))
+
+
+def vpc_to_archive(archive: boto3.Session, n: int) -> str:
+    ec2 = archive.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{n}.0.0/24")["Subnet"]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet)
+    ec2.create_flow_logs(
+        ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL", MaxAggregationInterval=60,
+        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{ARCHIVE}",
+    )  # fmt: skip
+    return vpc
+
+
+def test_knobs_are_judged_for_real_through_the_archives_role(archive, monkeypatch):
+    boto3.client("iam").create_role(RoleName="log-archive-reader", AssumeRolePolicyDocument="{}")
+    vpc = vpc_to_archive(archive, 11)
+    strict = {"vpc_flow_logs_require_kms": True, "vpc_flow_logs_destination_roles": [READER]}
+    verdict = member_scan(archive, monkeypatch, strict)[vpc]
+    assert verdict.status == "PASS", verdict.status_extended
+    assert f"S3 bucket '{ARCHIVE}' was read through {READER}" in verdict.status_extended
+    assert "cannot be judged" not in verdict.status_extended
+    boto3.client("s3", region_name=REGION).put_bucket_lifecycle_configuration(
+        Bucket=ARCHIVE,
+        LifecycleConfiguration={
+            "Rules": [{"ID": "30d", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 30}}]
+        },
+    )
+    retention = {
+        "vpc_flow_logs_min_retention_days": 365,
+        "vpc_flow_logs_destination_roles": [READER],
+    }
+    verdict = member_scan(archive, monkeypatch, retention)[vpc]
+    assert verdict.status == "FAIL" and "(lifecycle rule '30d')" in verdict.status_extended
+    without = member_scan(archive, monkeypatch, {"vpc_flow_logs_min_retention_days": 365})[vpc]
+    assert without.status == "PASS" and "cannot be judged by this check" in without.status_extended
+
+
+def test_a_role_that_is_not_the_owners_or_cannot_be_assumed_is_said(archive, monkeypatch):
+    """The bucket's owner is proven with ExpectedBucketOwner; a role that cannot be assumed is
+    said, and the scan goes on. moto never reads trust policies, so the refusal AWS gives a
+    caller the trust policy does not name is made here (STS API Reference, AssumeRole)."""
+    vpc = vpc_to_archive(archive, 12)
+    elsewhere = "arn:aws:iam::333333333333:role/reader"  # a role, but not of the bucket's owner
+    untrusted = f"arn:aws:iam::{ARCHIVE_ACCOUNT}:role/untrusted"
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        if name == "AssumeRole" and params["RoleArn"] == untrusted:
+            error = {"Code": "AccessDenied", "Message": "not authorized to perform: sts:AssumeRole"}
+            raise ClientError({"Error": error}, name)
+        return original(self, name, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+    roles = {
+        "vpc_flow_logs_require_kms": True,
+        "vpc_flow_logs_destination_roles": [elsewhere, untrusted],
+    }
+    verdict = member_scan(archive, monkeypatch, roles)[vpc]
+    text = verdict.status_extended
+    assert verdict.status == "PASS", text  # delivery healthy; the knob said unjudgeable
+    assert (
+        "was not read through a role: role arn:aws:iam::333333333333:role/reader could not read it"
+        in text
+    )
+    assert f"role {untrusted} could not be assumed (AccessDenied: not authorized" in text
+    assert "cannot be judged by this check" in text
+
+
+def test_the_check_policy_reads_the_log_archive_through_its_role(archive, seen):
+    """check-policy.json in the member and destination-read-policy.json in the log-archive
+    account are enough, and every action they name across accounts is used (moto enforcing IAM)."""
+    from moto.core.authorization import enable_iam_authentication
+
+    from prowler_vpc_flow_logs.iam import __file__ as iam_folder
+    from tests.support import for_moto
+
+    folder = __import__("pathlib").Path(iam_folder).parent
+    check = for_moto(json.loads((folder / "check-policy.json").read_text()))
+    read = for_moto(json.loads((folder / "destination-read-policy.json").read_text()))
+    boto3.client("iam").create_role(RoleName="log-archive-reader", AssumeRolePolicyDocument="{}")
+    boto3.client("iam").put_role_policy(
+        RoleName="log-archive-reader", PolicyName="read", PolicyDocument=json.dumps(read)
+    )
+    vpc = vpc_to_archive(archive, 13)
+    member_iam = archive.client("iam")
+    member_iam.create_user(UserName="scanner")
+    member_iam.put_user_policy(
+        UserName="scanner", PolicyName="check", PolicyDocument=json.dumps(check)
+    )
+    key = member_iam.create_access_key(UserName="scanner")["AccessKey"]
+    provider = aws_provider(
+        {REGION},
+        audit_config={
+            "vpc_flow_logs_require_kms": True,
+            "vpc_flow_logs_destination_roles": [READER],
+        },
+    )
+    provider.session.current_session = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    seen.clear()
+    with enable_iam_authentication():
+        verdict = keyed_verdicts(FlowLogs(provider))[vpc]
+    assert verdict.status == "PASS", verdict.status_extended
+    assert f"read through {READER}" in verdict.status_extended
+    assert {"sts:AssumeRole", "s3:ListAllMyBuckets"} <= seen, seen

@@ -44,8 +44,9 @@ ROWS: dict[str, tuple[set[str], str]] = {
         {"all-to-log-group", "log-group-deleted", "eu-reject-to-missing-group"},
         "logs:DescribeLogGroups failed (",
     ),
+    # (a deleted bucket answers 404 whatever the caller may do: its FAIL stands; aws_boundary rule 4)
     "s3:ListBucket": (
-        {"reject-to-bucket", "accept-plus-reject", "bucket-deleted", "eu-all-to-bucket"},
+        {"reject-to-bucket", "accept-plus-reject", "eu-all-to-bucket"},
         "s3:ListBucket failed",
     ),
     "firehose:DescribeDeliveryStream": (
@@ -55,6 +56,10 @@ ROWS: dict[str, tuple[set[str], str]] = {
     # read only when a knob needs them (rows below): with the knobs off, nothing changes
     "s3:GetEncryptionConfiguration": (set(), ""),
     "s3:GetLifecycleConfiguration": (set(), ""),
+    # read only after a 403, to tell another account's bucket from ours: none on this estate
+    "s3:ListAllMyBuckets": (set(), ""),
+    # read only through vpc_flow_logs_destination_roles (tests/test_aws_boundary.py)
+    "sts:AssumeRole": (set(), ""),
 }
 
 # Under the strict config, on the knob estate: action denied -> (cases whose verdict hangs on

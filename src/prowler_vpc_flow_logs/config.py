@@ -10,6 +10,7 @@ finding (``Policy.note``). ``problems`` lists the same reasons for
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from prowler_vpc_flow_logs import record_format
 from prowler_vpc_flow_logs.knobs import (
     ALLOWED_DESTINATIONS_KEY,
+    DESTINATION_ROLES_KEY,
     MAX_INTERVAL_KEY,
     MIN_RETENTION_KEY,
     NEVER_EXPIRE,
@@ -72,6 +74,17 @@ def _destinations(raw: Any) -> tuple[str, ...] | None:
     if not all(isinstance(p, str) and p.strip().startswith("arn:") for p in raw):
         return None
     return tuple(dict.fromkeys(p.strip() for p in raw))
+
+
+ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def _roles(raw: Any) -> tuple[str, ...] | None:
+    if not isinstance(raw, list) or not raw:
+        return None
+    if not all(isinstance(r, str) and ROLE_ARN.match(r.strip()) for r in raw):
+        return None
+    return tuple(dict.fromkeys(r.strip() for r in raw))
 
 
 def _unknown_fields(raw: Any) -> str:
@@ -133,6 +146,13 @@ KNOBS = (
         (),
         "no destination is allowed",
     ),
+    Knob(
+        DESTINATION_ROLES_KEY,
+        _roles,
+        "a list of IAM role ARNs (such as ['arn:aws:iam::111111111111:role/prowler-scan'])",
+        (),
+        "no role reads other accounts' destinations",
+    ),
 )
 
 
@@ -178,7 +198,7 @@ def strictest_note(audit_config: Mapping[str, Any] | None) -> str:
 def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Policy:
     """The Policy a scan judges by: every knob's value (off when unset), and the note."""
     config = _config(audit_config)
-    _, retention, kms, interval, fields, destinations = KNOBS
+    _, retention, kms, interval, fields, destinations, roles = KNOBS
     return Policy(
         required_traffic_type=required_traffic_type(config),
         audited_account=audited_account,
@@ -188,6 +208,7 @@ def policy(audit_config: Mapping[str, Any] | None, audited_account: str) -> Poli
         max_aggregation_interval=_value(interval, config),
         required_fields=_value(fields, config),
         allowed_destinations=_value(destinations, config),
+        destination_roles=_value(roles, config, ()),
     )
 
 
@@ -221,5 +242,6 @@ def carried(policy: Policy) -> dict[str, Any]:
         ALLOWED_DESTINATIONS_KEY: (
             None if policy.allowed_destinations is None else list(policy.allowed_destinations)
         ),
+        DESTINATION_ROLES_KEY: list(policy.destination_roles) or None,
     }
     return {key: value for key, value in values.items() if value is not None}

@@ -13,8 +13,14 @@ from datetime import date, datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, NOT_FOUND_CODES, advice, error_code
-from prowler_vpc_flow_logs.clients import ClientFor
+from prowler_vpc_flow_logs.aws_errors import (
+    DENIED_CODES,
+    NOT_FOUND_CODES,
+    advice,
+    error_code,
+    error_message,
+)
+from prowler_vpc_flow_logs.clients import ClientFor, assumed
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog, LifecycleRule
 from prowler_vpc_flow_logs.prowler_provider import parse_arn
 
@@ -138,9 +144,11 @@ def _log_group(destination: Destination, client_for: ClientFor) -> DestinationSt
     return DestinationState(status="missing")
 
 
-def _encryption(s3, bucket: str) -> dict:
+def _encryption(s3, bucket: str, **proof: str) -> dict:
     try:
-        rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
+        rules = s3.get_bucket_encryption(Bucket=bucket, **proof)[
+            "ServerSideEncryptionConfiguration"
+        ]
     except ClientError as error:
         if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
             return {"encryption": ""}
@@ -190,9 +198,9 @@ def lifecycle_rule(raw: dict) -> LifecycleRule:
     )
 
 
-def _lifecycle(s3, bucket: str) -> dict:
+def _lifecycle(s3, bucket: str, **proof: str) -> dict:
     try:
-        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket, **proof)["Rules"]
     except ClientError as error:
         if error_code(error) == "NoSuchLifecycleConfiguration":
             return {"lifecycle": []}  # nothing expires
@@ -228,11 +236,17 @@ def _forbidden(destination: Destination, client_for: ClientFor) -> DestinationSt
 
 
 def _bucket(
-    destination: Destination, client_for: ClientFor, reads: frozenset[str] = frozenset()
+    destination: Destination,
+    client_for: ClientFor,
+    reads: frozenset[str] = frozenset(),
+    owner: str | None = None,
 ) -> DestinationState:
+    """HeadBucket, then the ``reads``; with ``owner``, S3 proves the bucket is that account's
+    (ExpectedBucketOwner: 403 otherwise)."""
     s3 = client_for("s3", destination.region or "us-east-1")
+    proof = {"ExpectedBucketOwner": owner} if owner else {}
     try:
-        s3.head_bucket(Bucket=destination.name)
+        s3.head_bucket(Bucket=destination.name, **proof)
     except ClientError as error:
         code = error_code(error)
         if code in NOT_FOUND_CODES:
@@ -245,7 +259,7 @@ def _bucket(
     state = DestinationState(status="exists")
     for fact in sorted(reads):
         try:
-            for name, value in _S3_READS[fact](s3, destination.name).items():
+            for name, value in _S3_READS[fact](s3, destination.name, **proof).items():
                 setattr(state, name, value)
         except (ClientError, BotoCoreError) as error:
             code, action = error_code(error), S3_READ_ACTIONS[fact]
@@ -277,16 +291,60 @@ def check_destination(
     client_for: ClientFor,
     audited_account: str,
     reads: frozenset[str] = frozenset(),
+    roles: tuple[str, ...] = (),
 ) -> DestinationState:
     """Probe one destination with one call, plus a bucket's ``reads`` ("encryption",
-    "lifecycle": ``Policy.s3_reads``); ``client_for(service, region)`` gives boto3 clients."""
-    if destination.account and destination.account != audited_account:
-        return DestinationState(
-            status="unverifiable", detail=f"it belongs to account {destination.account}"
-        )
+    "lifecycle": ``Policy.s3_reads``); ``client_for(service, region)`` gives boto3 clients.
+    A destination of another account is read through the role of that account among ``roles``
+    (vpc_flow_logs_destination_roles), when there is one."""
     try:
+        if destination.account and destination.account != audited_account:
+            state = DestinationState(
+                status="unverifiable", detail=f"it belongs to account {destination.account}"
+            )
+            mine = [r for r in roles if _account_of(r) == destination.account]
+            return _through_roles(destination, client_for, reads, mine, state) if mine else state
         if destination.kind == "s3":
-            return _bucket(destination, client_for, reads)
+            state = _bucket(destination, client_for, reads)
+            others = [r for r in roles if _account_of(r) != audited_account]
+            if state.status == "forbidden" and others:
+                return _through_roles(destination, client_for, reads, others, state)
+            return state
         return _PROBES[destination.kind](destination, client_for)
     except (ClientError, BotoCoreError) as error:
         return _failed(destination, error)
+
+
+def _account_of(role_arn: str) -> str:
+    parts = role_arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def _through_roles(
+    destination: Destination,
+    client_for: ClientFor,
+    reads: frozenset[str],
+    roles: list[str],
+    unread: DestinationState,
+) -> DestinationState:
+    """Read the destination through each role until one of its account proves it owns it (S3:
+    ExpectedBucketOwner); ``unread`` with the reasons when none does. Never raises."""
+    region = destination.region or "us-east-1"
+    why: list[str] = []
+    for role in roles:
+        try:
+            through = assumed(client_for, role, region, "prowler-vpc-flow-logs")
+        except (ClientError, BotoCoreError) as error:
+            why.append(f"role {role} could not be assumed ({error_message(error)})")
+            continue
+        try:
+            if destination.kind == "s3":
+                state = _bucket(destination, through, reads, owner=_account_of(role))
+            else:
+                state = _PROBES[destination.kind](destination, through)
+        except (ClientError, BotoCoreError) as error:
+            state = _failed(destination, error)
+        if state.status in ("exists", "missing"):
+            return state.model_copy(update={"read_through": role})
+        why.append(f"role {role} could not read it ({state.detail or state.status})")
+    return unread.model_copy(update={"role_problem": "; ".join(why)})

@@ -107,6 +107,8 @@ class DestinationState(BaseModel):
     encryption: str | None = None  # S3 default encryption (SSEAlgorithm, "" none); None: not read
     lifecycle: list[LifecycleRule] | None = None  # S3 lifecycle rules; None: not read
     unread: dict[str, str] = Field(default_factory=dict)  # "encryption"/"lifecycle" -> why not
+    read_through: str = ""  # the role of the destination's account it was read through
+    role_problem: str = ""  # why no role of vpc_flow_logs_destination_roles could read it
 
 
 class FlowLog(BaseModel):

@@ -26,6 +26,7 @@ REQUIRE_KMS_KEY = "vpc_flow_logs_require_kms"
 MAX_INTERVAL_KEY = "vpc_flow_logs_max_aggregation_interval"
 REQUIRED_FIELDS_KEY = "vpc_flow_logs_required_fields"
 ALLOWED_DESTINATIONS_KEY = "vpc_flow_logs_allowed_destinations"
+DESTINATION_ROLES_KEY = "vpc_flow_logs_destination_roles"
 
 NEVER_EXPIRE = "never"  # the strictest retention: records must never expire
 Retention = int | Literal["never"]

@@ -49,6 +49,7 @@ class Policy(BaseModel):
     max_aggregation_interval: Literal[60, 600] | None = None
     required_fields: tuple[str, ...] | None = None
     allowed_destinations: tuple[str, ...] | None = None  # ARN patterns; () when invalid: none
+    destination_roles: tuple[str, ...] = ()  # roles that read other accounts' destinations
 
     def s3_reads(self) -> frozenset[str]:
         """What the destination probe must also read of an S3 bucket for the knobs that are on."""
@@ -147,6 +148,14 @@ def assess(
         return found
     state = destinations.get(destination)
     where = f"writes to {destination.describe()}"
+    if state is not None and state.read_through:
+        found.notes.append(
+            f"{flow_log.id}'s {destination.describe()} was read through {state.read_through}"
+        )
+    if state is not None and state.role_problem:
+        found.notes.append(
+            f"{destination.describe()} was not read through a role: {state.role_problem}"
+        )
     if state is None:
         found.unknown.append(f"{where}, which was not looked up")
     elif state.status == "error":

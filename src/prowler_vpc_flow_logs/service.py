@@ -185,8 +185,9 @@ class FlowLogs(AWSService):
     def _probe(self, destination: Destination) -> None:
         try:
             state = check_destination(
-                destination, self._clients, self.audited_account, self.policy.s3_reads()
-            )
+                destination, self._clients, self.audited_account, self.policy.s3_reads(),
+                self.policy.destination_roles,
+            )  # fmt: skip
         except Exception as error:  # a defect: the destination's existence stays unknown
             failure = internal_error(destination.region or "us-east-1", error)
             state = DestinationState(status="error", detail=failure.describe())
