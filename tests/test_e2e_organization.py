@@ -64,6 +64,13 @@ def test_an_organization_fixed_then_a_member_scanned_by_prowler_then_backed_out(
         assert set(scan.statuses()) == expected, scan.output[-3000:]
         assert set(scan.statuses().values()) == {"PASS"}  # every fixed VPC, and the one that passed
         assert {f["cloud"]["account"]["uid"] for f in scan.findings} == {member}
+        # through the account boundary: the member may not read the log archive (issue 20)
+        for finding in scan.findings:
+            assert (
+                "which this account may not read (403); delivery is healthy"
+                in (finding["status_detail"])
+            ), finding["status_detail"]
+        assert "is another account's and answers this account's reads with 403" in fixed.stderr
 
         back = run_cli(["backout", result["run_id"], "--yes"], env)
         assert back.returncode == 0, back.stderr
