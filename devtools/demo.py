@@ -80,6 +80,60 @@ def strict_section(env: dict[str, str], estate: Estate, default: ProwlerRun, out
     return strict.statuses().get(vpc_id) == "FAIL" and all(w in text for w in STRICT_WORDS)
 
 
+ARCHIVE, MEMBER = "demo-log-archive", "210987654321"
+READER = "arn:aws:iam::123456789012:role/log-archive-reader"
+
+
+def log_archive_section(server: MotoServer, env: dict[str, str], out: Path) -> bool:
+    """A member account writes to a log-archive bucket of another account (the demo's default
+    account), which it may not read; its VPC judged without and with the archive's read role.
+    True when the verdicts are the expected ones."""
+    import boto3
+
+    from devtools.aws_boundary import log_archive_policy
+
+    print("\n==== A member account and a log-archive bucket of another account ====")
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=ARCHIVE)
+    s3.put_bucket_policy(Bucket=ARCHIVE, Policy=log_archive_policy(ARCHIVE))
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=ARCHIVE,
+        LifecycleConfiguration={
+            "Rules": [{"ID": "90d", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 90}}]
+        },
+    )
+    server.client("iam").create_role(RoleName="log-archive-reader", AssumeRolePolicyDocument="{}")
+    creds = server.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{MEMBER}:role/scan", RoleSessionName="demo"
+    )["Credentials"]
+    member = boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], region_name=REGION_A,
+    )  # fmt: skip
+    ec2 = member.client("ec2", endpoint_url=server.url)
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.60.0.0/24")["Subnet"]["SubnetId"]
+    ec2.create_network_interface(SubnetId=subnet)
+    ec2.create_flow_logs(
+        ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL",
+        LogDestinationType="s3", LogDestination=f"arn:aws:s3:::{ARCHIVE}",
+    )  # fmt: skip
+    results = {}
+    for label, roles in (("without the archive's read role", ""), ("with it", f"['{READER}']")):
+        config = out / f"archive-{bool(roles)}.yaml"
+        extra = f"\n  vpc_flow_logs_destination_roles: {roles}" if roles else ""
+        config.write_text(f"aws:\n  vpc_flow_logs_min_retention_days: 365{extra}\n")
+        print(f"\n$ prowler aws -R arn:aws:iam::{MEMBER}:role/scan ... # {label}")
+        print(textwrap.indent(config.read_text(), "    "))
+        args = ["-R", f"arn:aws:iam::{MEMBER}:role/scan", "--checks", "vpc_flow_logs_enabled",
+                "-f", REGION_A, "--config-file", str(config)]  # fmt: skip
+        found = run_prowler(args, env, out, f"archive-{bool(roles)}").by_resource().get(vpc, {})
+        results[label] = found.get("status_code")
+        print(f"{found.get('status_code', 'no finding')}")
+        print(textwrap.indent(textwrap.fill(found.get("status_detail", ""), 100), "    "))
+    return results == {"without the archive's read role": "PASS", "with it": "FAIL"}
+
+
 def main() -> int:
     server = MotoServer().start()
     try:
@@ -114,6 +168,9 @@ def main() -> int:
                     f"demo: {STRICT_CASE} does not fail as expected under the strict config",
                     file=sys.stderr,
                 )
+                return 1
+            if not log_archive_section(server, env, Path(tmp)):
+                print("demo: the log-archive verdicts are not the expected ones", file=sys.stderr)
                 return 1
             if importlib.util.find_spec("devtools.demo_remediation"):
                 from devtools.demo_remediation import run_remediation_demo
