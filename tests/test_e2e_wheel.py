@@ -63,7 +63,7 @@ class UserVenv:
     """Runs the commands of the user's venv with a state folder of its own and no AWS settings."""
 
     def __init__(self, root: Path, state: Path, cwd: Path) -> None:
-        self.bin, self.state, self.cwd = root / "bin", state, cwd
+        self.root, self.bin, self.state, self.cwd = root, root / "bin", state, cwd
 
     def run(self, *command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         base = {
@@ -166,7 +166,8 @@ def test_installed_as_the_readme_says_and_used_end_to_end(wheel, user_venv, tmp_
     check = venv.pip("check")
     assert check.returncode == 0 and "No broken requirements found." in check.stdout, check.stdout
     where = venv.run("python", "-c", "import prowler_vpc_flow_logs as p; print(p.__file__)")
-    assert "site-packages" in where.stdout and str(REPO) not in where.stdout  # not this checkout
+    installed = Path(where.stdout.strip()).resolve()
+    assert installed.is_relative_to(venv.root) and "site-packages" in installed.parts  # not ours
 
     server = MotoServer().start()
     try:
