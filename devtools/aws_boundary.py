@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest import mock
 
+from moto.core.exceptions import JsonRESTError
 from moto.ec2.models.flow_logs import FlowLogsBackend
 from moto.logs.responses import LogsResponse
 from moto.s3.models import s3_backends
@@ -145,13 +146,9 @@ def _guarded_logs(method: str):
         for identifier in filter(None, named):
             parts = str(identifier).split(":")
             if len(parts) > 4 and parts[4] and parts[4] != caller:  # rule 2
-                body = json.dumps(
-                    {
-                        "__type": "AccessDeniedException",
-                        "message": f"User is not authorized to read log group {identifier}",
-                    }
+                raise JsonRESTError(
+                    "AccessDeniedException", f"User is not authorized to read log group {identifier}"
                 )
-                return 400, {"content-type": "application/x-amz-json-1.1"}, body
         return original(self, *args, **kwargs)
 
     return guarded

@@ -9,6 +9,7 @@ moment only to show what moto alone would answer.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -32,7 +33,7 @@ REGION = "us-east-1"
 def member_session() -> boto3.Session:
     """Credentials acting in the member account (moto's AssumeRole acts in the role's account)."""
     credentials = boto3.client("sts", region_name=REGION).assume_role(
-        RoleArn=f"arn:aws:iam::{MEMBER}:role/scanner", RoleSessionName="t"
+        RoleArn=f"arn:aws:iam::{MEMBER}:role/scanner", RoleSessionName="member-scan"
     )["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
@@ -225,50 +226,55 @@ def test_a_role_that_is_not_the_owners_or_cannot_be_assumed_is_said(archive, mon
     }
     verdict = member_scan(archive, monkeypatch, roles)[vpc]
     text = verdict.status_extended
+    print(text)
     assert verdict.status == "PASS", text  # delivery healthy; the knob said unjudgeable
     assert (
         "was not read through a role: role arn:aws:iam::333333333333:role/reader could not read it"
         in text
     )
-    assert f"role {untrusted} could not be assumed (AccessDenied: not authorized" in text
+    assert (
+        f"role {untrusted} could not be assumed (not authorized to perform: sts:AssumeRole)" in text
+    )
     assert "cannot be judged by this check" in text
 
 
-def test_the_check_policy_reads_the_log_archive_through_its_role(archive, seen):
-    """check-policy.json in the member and destination-read-policy.json in the log-archive
-    account are enough, and every action they name across accounts is used (moto enforcing IAM)."""
+def test_the_check_policy_reads_the_log_archive_through_its_role(aws, seen, monkeypatch):
+    """A scanner holding exactly check-policy.json reads another account's log archive through
+    a role there holding exactly destination-read-policy.json, and uses every cross-account
+    action of its policy (moto enforcing IAM). Here the scanned account is moto's default one
+    (moto validates IAM users' keys there) and the archive is the other account's."""
     from moto.core.authorization import enable_iam_authentication
 
     from prowler_vpc_flow_logs.iam import __file__ as iam_folder
     from tests.support import for_moto
 
-    folder = __import__("pathlib").Path(iam_folder).parent
+    folder = Path(iam_folder).parent
     check = for_moto(json.loads((folder / "check-policy.json").read_text()))
     read = for_moto(json.loads((folder / "destination-read-policy.json").read_text()))
-    boto3.client("iam").create_role(RoleName="log-archive-reader", AssumeRolePolicyDocument="{}")
-    boto3.client("iam").put_role_policy(
+    owner = member_session()  # here: the log-archive account
+    owner.client("s3").create_bucket(Bucket=ARCHIVE)
+    owner.client("s3").put_bucket_policy(Bucket=ARCHIVE, Policy=log_archive_policy(ARCHIVE))
+    owner.client("iam").create_role(RoleName="log-archive-reader", AssumeRolePolicyDocument="{}")
+    owner.client("iam").put_role_policy(
         RoleName="log-archive-reader", PolicyName="read", PolicyDocument=json.dumps(read)
     )
-    vpc = vpc_to_archive(archive, 13)
-    member_iam = archive.client("iam")
-    member_iam.create_user(UserName="scanner")
-    member_iam.put_user_policy(
-        UserName="scanner", PolicyName="check", PolicyDocument=json.dumps(check)
-    )
-    key = member_iam.create_access_key(UserName="scanner")["AccessKey"]
-    provider = aws_provider(
-        {REGION},
-        audit_config={
-            "vpc_flow_logs_require_kms": True,
-            "vpc_flow_logs_destination_roles": [READER],
-        },
-    )
+    reader = f"arn:aws:iam::{MEMBER}:role/log-archive-reader"
+    vpc = vpc_to_archive(boto3.Session(region_name=REGION), 14)
+    iam = boto3.client("iam")
+    iam.create_user(UserName="scanner")
+    iam.put_user_policy(UserName="scanner", PolicyName="check", PolicyDocument=json.dumps(check))
+    key = iam.create_access_key(UserName="scanner")["AccessKey"]
+    strict = {"vpc_flow_logs_require_kms": True, "vpc_flow_logs_destination_roles": [reader]}
+    provider = aws_provider({REGION}, audit_config=strict)
     provider.session.current_session = boto3.Session(
         aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
     )
     seen.clear()
     with enable_iam_authentication():
         verdict = keyed_verdicts(FlowLogs(provider))[vpc]
-    assert verdict.status == "PASS", verdict.status_extended
-    assert f"read through {READER}" in verdict.status_extended
+    # judged for real through the role (without it: "cannot be judged by this check")
+    assert verdict.status == "FAIL", verdict.status_extended
+    assert (
+        "S3 bucket 'org-log-archive' has no default encryption, not KMS" in verdict.status_extended
+    )
     assert {"sts:AssumeRole", "s3:ListAllMyBuckets"} <= seen, seen
