@@ -38,6 +38,8 @@ NOT_SEEN_BY_MOTO = {
     "ec2:DescribeRegions": "read by Prowler's AwsProvider only when no region is given",
     "s3:GetEncryptionConfiguration": "read only under vpc_flow_logs_require_kms (moto names it s3:ListBucket)",
     "s3:GetLifecycleConfiguration": "read only under vpc_flow_logs_min_retention_days, for an S3 destination",
+    "s3:ListAllMyBuckets": "read only after a bucket answers 403 (another account's?); none on this estate",
+    "sts:AssumeRole": "read only through vpc_flow_logs_destination_roles; proven in test_aws_boundary.py",
 }
 
 
