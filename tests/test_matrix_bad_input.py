@@ -381,3 +381,24 @@ def test_a_destination_outside_the_allowed_ones_is_refused(small, capsys, tmp_pa
         f"arn:aws:s3:::flow-logs-{REGION_A}, which vpc_flow_logs_allowed_destinations does not "
         "allow (arn:aws:s3:::org-log-archive*)",
     )
+
+
+def test_a_finding_whose_vpc_is_gone_is_skipped_and_named_the_rest_proceed(small, capsys, tmp_path):
+    """Issue 19, row 4: one VPC deleted after the scan no longer refuses the whole fix (exit 2);
+    it is named (CANNOT FIX), the others are planned, and the exit code is 1. An unknown VPC
+    given with --vpc-id is still bad input (the rows above)."""
+    arn = "arn:aws:ec2:{}:123456789012:vpc/{}"
+    gone = "vpc-0123456789abcdef0"
+    path = tmp_path / "scan.ocsf.json"
+    path.write_text(json.dumps([
+        ocsf_finding(arn.format(REGION_A, small.vpcs["no-flow-logs"])),
+        ocsf_finding(arn.format(REGION_A, gone)),
+    ]))  # fmt: skip
+    before = snapshot()
+    assert main(["fix", "--from-findings", str(path), *S3, "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert "CANNOT FIX 1 VPC(s) (the others go ahead):" in out
+    assert (
+        f"{gone}: not found in {REGION_A}: deleted since the scan that wrote the findings?" in out
+    )
+    assert f"for 1 VPC(s) ({REGION_A}: 1)" in out and snapshot() == before

@@ -361,3 +361,40 @@ def test_the_run_line_names_the_accounts_it_wrote_in(org, capsys):
     out = capsys.readouterr().out
     assert f"(account {member})" in out and f"(account {org.management})" not in out
     assert "skip " not in out or "compliant VPC(s) (PASS)" in out  # compliant ones collapsed
+
+
+@pytest.mark.parametrize("shape", ["applied in part", "refused whole", "answer lost"])
+def test_every_answer_shape_across_an_organization_leaves_nothing_behind(
+    org, capsys, monkeypatch, shape
+):
+    """Issue 19, row 1, in every account of an organization: one VPC per account and region makes
+    its batch come back in ``shape`` (tests/test_matrix_batch_answers.py has the single-account
+    rows and the AWS references); the ledger and the tag hold every flow log made, and the
+    backout removes exactly those."""
+    from tests.test_matrix_batch_answers import _answer
+
+    before = flow_logs(org)
+    culprits = {sorted(org.failing[a][r])[1] for a in org.accounts for r in REGIONS}
+    calls: list[list[str]] = []
+    answers = {culprit: _answer(shape, culprit, calls) for culprit in culprits}
+    original = botocore.client.BaseClient._make_api_call
+
+    def call(self, name, params):
+        mine = [c for c in culprits if c in params.get("ResourceIds", [])]
+        return answers[mine[0]](self, name, params) if mine else original(self, name, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", call)
+        code, result, _ = fix_json(capsys, *ORG, *S3, "--wait", "0")
+    assert code == 1
+    failed = {f["vpc_id"] for f in result["failed"]}
+    created = {c["flow_log_id"] for c in result["created"]}
+    if shape == "answer lost":  # the rest of a batch whose answer was lost: outcome unknown
+        assert culprits <= failed
+    else:
+        assert failed == culprits
+    assert len(created) + len(failed) == 3 * len(org.accounts) * len(REGIONS)
+    assert {e.flow_log_id for e in Ledger.open(result["run_id"]).created()} == created
+    assert tagged(org, result["run_id"]) == created and not result["untagged"]
+    assert main(["backout", result["run_id"], "--yes"]) == 0
+    assert flow_logs(org) == before
