@@ -147,7 +147,8 @@ def _guarded_logs(method: str):
             parts = str(identifier).split(":")
             if len(parts) > 4 and parts[4] and parts[4] != caller:  # rule 2
                 raise JsonRESTError(
-                    "AccessDeniedException", f"User is not authorized to read log group {identifier}"
+                    "AccessDeniedException",
+                    f"User is not authorized to read log group {identifier}",
                 )
         return original(self, *args, **kwargs)
 
