@@ -356,15 +356,21 @@ def admit(version: str, force: bool = False) -> list[str]:
     return []
 
 
-def install_check(install: ProwlerInstall, force: bool = False) -> str:
-    """Make Prowler run our check. Returns the report: a line, after the self-test's note if any."""
-    notes = admit(install.version, force)
+def _unless_modified(install: ProwlerInstall, force: bool, replacement: str) -> str:
+    """The active check's state; a check changed by hand is replaced only with ``force``."""
     state = active_check(install)
     if state == "modified" and not force:
         raise UserError(
             f"{install.check_dir} holds neither Prowler's built-in check nor ours (it was changed "
-            "by hand or by another tool); nothing changed. Pass --force to replace it."
+            f"by hand or by another tool); nothing changed. Pass --force to replace it {replacement}."
         )
+    return state
+
+
+def install_check(install: ProwlerInstall, force: bool = False) -> str:
+    """Make Prowler run our check. Returns the report: a line, after the self-test's note if any."""
+    notes = admit(install.version, force)
+    state = _unless_modified(install, force, "with ours")
     if state == "built-in":
         _backup_builtin(install, _builtin_part(install, _present_files(install.check_dir)) or {})
     _write_files(install.check_dir, _our_files())
@@ -377,12 +383,7 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
 def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
     """Put Prowler's built-in check back, verify it against RECORD, drop this Prowler's activation
     records, and say what stays in the state folder."""
-    state = active_check(install)
-    if state == "modified" and not force:
-        raise UserError(
-            f"{install.check_dir} holds a check that was changed by hand or by another tool; "
-            "nothing changed. Pass --force to replace it with Prowler's built-in check."
-        )
+    state = _unless_modified(install, force, "with Prowler's built-in check")
     if state == "built-in":
         present = _present_files(install.check_dir)
         builtin = _builtin_part(install, present) or present
