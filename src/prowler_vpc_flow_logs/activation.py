@@ -216,34 +216,30 @@ def _save_marker(install: ProwlerInstall, installed: bool) -> None:
     )
 
 
+def _read_marker(path: Path) -> dict:
+    """One activation record ({} when missing or unreadable)."""
+    try:
+        marker = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return marker if isinstance(marker, dict) else {}
+
+
 def _written_files(install: ProwlerInstall) -> dict[str, str]:
     """The sha256 of the files the last ``install`` wrote into this Prowler ({} when unknown)."""
-    try:
-        return dict(json.loads(install.marker.read_text()).get("files") or {})
-    except (OSError, ValueError, TypeError):
-        return {}
+    files = _read_marker(install.marker).get("files")
+    return dict(files) if isinstance(files, dict) else {}
 
 
 def _was_installed(install: ProwlerInstall) -> bool:
-    try:
-        return bool(json.loads(install.marker.read_text()).get("installed"))
-    except (OSError, ValueError):
-        return False
+    return bool(_read_marker(install.marker).get("installed"))
 
 
-def _markers_of(install: ProwlerInstall) -> list[dict]:
-    """Activation records of every Prowler version that lived in this folder, oldest first."""
-    found = []
-    for path in sorted(
-        (state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime
-    ):
-        try:
-            marker = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if marker.get("prowler_dir") == str(install.package_dir):
-            found.append(marker)
-    return found
+def _markers_of(install: ProwlerInstall) -> list[tuple[Path, dict]]:
+    """(path, record) of every Prowler version that lived in this folder, oldest first."""
+    paths = sorted((state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    found = [(path, _read_marker(path)) for path in paths]
+    return [(path, m) for path, m in found if m.get("prowler_dir") == str(install.package_dir)]
 
 
 def _is_older(version: str, than: object) -> bool:
@@ -260,7 +256,7 @@ def lost_activation(install: ProwlerInstall) -> str | None:
         return None
     if install.marker.is_file() and not _was_installed(install):
         return None  # uninstalled on purpose
-    earlier = [m for m in _markers_of(install) if m.get("installed")]
+    earlier = [m for _, m in _markers_of(install) if m.get("installed")]
     if not earlier:
         return None
     last = earlier[-1].get("prowler_version")
@@ -409,12 +405,9 @@ def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
 
 def _forget(install: ProwlerInstall) -> list[str]:
     """Remove this Prowler's activation records; say what the state folder still holds."""
-    for path in (state_dir() / "activation").glob("*.json"):
-        try:
-            if json.loads(path.read_text()).get("prowler_dir") == str(install.package_dir):
-                path.unlink()
-        except (OSError, ValueError, AttributeError):
-            continue
+    for path, _ in _markers_of(install):
+        with contextlib.suppress(OSError):
+            path.unlink()
     with contextlib.suppress(OSError):
         (state_dir() / "activation").rmdir()  # only when empty
     kept = []
