@@ -16,7 +16,7 @@ from prowler_vpc_flow_logs.clients import ClientFor
 from prowler_vpc_flow_logs.errors import FAILED, UserError
 
 from .accounts import Unreachable
-from .batches import FILTER_VALUES
+from .batches import flow_logs_on, run_tag
 from .ledger import (
     BackedOut,
     FlowLogCreated,
@@ -111,15 +111,11 @@ def _others(client, created: list[Created]) -> dict[str, str]:
     """Flow logs on the run's VPCs that the run did not create (kept, and said): id -> VPC id."""
     ours = {c.flow_log_id for c in created}
     vpc_ids = sorted({c.vpc_id for c in created if c.vpc_id})
-    others: dict[str, str] = {}
-    for start in range(0, len(vpc_ids), FILTER_VALUES):
-        pages = client.get_paginator("describe_flow_logs").paginate(
-            Filters=[{"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}]
-        )
-        for fl in (fl for page in pages for fl in page["FlowLogs"]):
-            if fl["FlowLogId"] not in ours:
-                others[fl["FlowLogId"]] = fl.get("ResourceId", "")
-    return others
+    return {
+        id_: fl.get("ResourceId", "")
+        for id_, fl in flow_logs_on(client, vpc_ids).items()
+        if id_ not in ours
+    }
 
 
 def _delete(client, ids: list[str]) -> dict[str, str]:
@@ -208,9 +204,8 @@ class _Account:
                 created.flow_log_id
             )
             return
-        tags = {t["Key"]: t["Value"] for t in raw.get("Tags") or []}
-        if tags.get(TAG_KEY) != self.run_id:
-            seen = tags.get(TAG_KEY)
+        seen = run_tag(raw)
+        if seen != self.run_id:
             self.result.refused[created.flow_log_id] = (
                 f"its tag {TAG_KEY} is {'missing' if seen is None else repr(seen)}, not {self.run_id}: "
                 "it is kept, as this run cannot prove it created it"

@@ -70,21 +70,26 @@ class Outcome:
     untagged: list[str] = field(default_factory=list)  # adopted, recorded, but not tagged: why
 
 
-def _run_tag(raw: dict) -> str | None:
+def run_tag(raw: dict) -> str | None:
+    """The run id a DescribeFlowLogs entry is tagged with (None when it has no run tag)."""
     return {t["Key"]: t["Value"] for t in raw.get("Tags") or []}.get(TAG_KEY)
+
+
+def flow_logs_on(ec2, vpc_ids: list[str], *filters: dict) -> dict[str, dict]:
+    """Every flow log on these VPCs (and matching ``filters``), by id: DescribeFlowLogs with
+    at most FILTER_VALUES VPC ids a filter, paginated."""
+    found: dict[str, dict] = {}
+    for start in range(0, len(vpc_ids), FILTER_VALUES):
+        chunk = {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}
+        pages = ec2.get_paginator("describe_flow_logs").paginate(Filters=[*filters, chunk])
+        found.update({fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]})
+    return found
 
 
 def tagged_flow_logs(ec2, run_id: str, vpc_ids: list[str]) -> dict[str, str]:
     """VPC id -> the run's flow log on it (found by the run tag)."""
-    found: dict[str, str] = {}
-    for start in range(0, len(vpc_ids), FILTER_VALUES):
-        filters = [
-            {"Name": f"tag:{TAG_KEY}", "Values": [run_id]},
-            {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]},
-        ]
-        for page in ec2.get_paginator("describe_flow_logs").paginate(Filters=filters):
-            found.update({fl["ResourceId"]: fl["FlowLogId"] for fl in page["FlowLogs"]})
-    return found
+    tag = {"Name": f"tag:{TAG_KEY}", "Values": [run_id]}
+    return {fl["ResourceId"]: id_ for id_, fl in flow_logs_on(ec2, vpc_ids, tag).items()}
 
 
 class BatchCreator:
@@ -138,17 +143,10 @@ class BatchCreator:
 
     def _flow_logs_on(self, vpc_ids: list[str]) -> dict[str, dict] | None:
         """Every flow log on these VPCs, by id (None when they cannot be listed)."""
-        found: dict[str, dict] = {}
         try:
-            for start in range(0, len(vpc_ids), FILTER_VALUES):
-                filters = [
-                    {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}
-                ]
-                for page in self.ec2.get_paginator("describe_flow_logs").paginate(Filters=filters):
-                    found.update({fl["FlowLogId"]: fl for fl in page["FlowLogs"]})
+            return flow_logs_on(self.ec2, vpc_ids)
         except (ClientError, BotoCoreError):
             return None
-        return found
 
     def _writes_like_ours(self, raw: dict) -> bool:
         flow_log = parse_flow_log(raw, self.region, self.account)
@@ -158,7 +156,7 @@ class BatchCreator:
         """VPC id -> why it cannot get our flow log: one of another writer already writes there."""
         taken: dict[str, str] = {}
         for flow_log_id, raw in flow_logs.items():
-            if _run_tag(raw) != self.run_id and self._writes_like_ours(raw):
+            if run_tag(raw) != self.run_id and self._writes_like_ours(raw):
                 taken[raw.get("ResourceId", "")] = (
                     f"{flow_log_id} already writes to that destination (it appeared after the "
                     f"plan); delete or repair {flow_log_id}, or choose another destination"
@@ -178,17 +176,20 @@ class BatchCreator:
             succeeded = [vpc_id for vpc_id in ids if vpc_id not in failed]
             return dict(zip(succeeded, made, strict=False)) if len(made) == len(succeeded) else {}
 
-    def _appeared(self, fixes: list[PlannedFix], before: dict[str, dict] | None) -> Outcome:
-        """After a refused call or a lost answer: the flow logs the call made on these VPCs. With
-        the list from before the call, every new one to the requested destination (untagged ones
-        are recorded, then tagged: adopted); without it, only those carrying the run tag."""
+    def _appeared(
+        self, fixes: list[PlannedFix], before: dict[str, dict] | None
+    ) -> tuple[Outcome, list[PlannedFix]]:
+        """After a refused call or a lost answer: the flow logs the call made on these VPCs, and
+        the fixes still without one. With the list from before the call, every new one to the
+        requested destination counts (untagged ones are recorded, then tagged: adopted); without
+        it, only those carrying the run tag."""
         after = self._flow_logs_on([fix.vpc_id for fix in fixes])
         if after is None:
-            return Outcome()
+            return Outcome(), fixes
         made: dict[str, str] = {}
         untagged: list[str] = []
         for flow_log_id, raw in after.items():
-            tagged = _run_tag(raw) == self.run_id
+            tagged = run_tag(raw) == self.run_id
             new = before is not None and flow_log_id not in before and self._writes_like_ours(raw)
             if tagged or new:
                 made[raw.get("ResourceId", "")] = flow_log_id
@@ -206,15 +207,13 @@ class BatchCreator:
                     f"({error_message(error)}): the backout keeps untagged flow logs, so delete "
                     "them by hand after it"
                 )
-        return outcome
+        return outcome, [fix for fix in fixes if fix.vpc_id not in made]
 
     def _refused(
         self, fixes: list[PlannedFix], error: ClientError, before: dict[str, dict] | None
     ) -> Outcome:
         """AWS refused the whole call: keep what it made anyway, then split, or fail each VPC."""
-        outcome = self._appeared(fixes, before)
-        made = {c.vpc_id for c in outcome.created}
-        rest = [fix for fix in fixes if fix.vpc_id not in made]
+        outcome, rest = self._appeared(fixes, before)
         if len(rest) > 1 and error_code(error) not in DENIED_CODES | THROTTLING_CODES:
             for half in (rest[: len(rest) // 2], rest[len(rest) // 2 :]):
                 _joined(outcome, self.create(half))
@@ -225,13 +224,11 @@ class BatchCreator:
     def _answer_lost(
         self, fixes: list[PlannedFix], error: BotoCoreError, before: dict[str, dict] | None
     ) -> Outcome:
-        outcome = self._appeared(fixes, before)
-        made = {c.vpc_id for c in outcome.created}
+        outcome, rest = self._appeared(fixes, before)
         message = (
             f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, it "
             f"carries the tag {TAG_KEY}={self.run_id} and `vpc-flow-logs backout {self.run_id}` finds it"
         )
-        rest = [fix for fix in fixes if fix.vpc_id not in made]
         outcome.failed += [self._failure(fix, OUTCOME_UNKNOWN, message) for fix in rest]
         return outcome
 
