@@ -42,6 +42,8 @@ from moto.logs.responses import LogsResponse
 from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 
+from prowler_vpc_flow_logs.destinations import bucket_name
+
 DELIVERY_SERVICE = "delivery.logs.amazonaws.com"
 # The S3 action behind each read the check makes, as a bucket policy must name it.
 S3_READS = {
@@ -173,7 +175,7 @@ def _create_flow_logs(self, resource_type, resource_ids, traffic_type, deliver_l
                       max_aggregation_interval):  # fmt: skip
     """Rule 3: another account's bucket must allow the log delivery service to write."""
     if log_destination_type == "s3" and log_destination:
-        bucket = log_destination.split(":", 5)[-1].split("/", 1)[0]
+        bucket = bucket_name(log_destination)
         owner = owner_of(bucket)
         if (
             owner is not None

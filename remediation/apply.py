@@ -16,7 +16,15 @@ from prowler_vpc_flow_logs.destinations import check_destination
 
 from .batches import BATCH_SIZE, BatchCreator, Outcome
 from .ledger import CreateFailed, Ledger, LogGroupCreated, RunFinished, RunStarted, new_run_id, now
-from .models import TAG_KEY, Failed, FixResult, FixSettings, Plan, RoleSettings, place
+from .models import (
+    TAG_KEY,
+    Failed,
+    FixResult,
+    FixSettings,
+    Plan,
+    RoleSettings,
+    log_group_place,
+)
 from .waiter import DEFAULT_WAIT, DELAY, attempts, wait_active
 
 # Called after each batch: (account, region, created and failed so far in this batch).
@@ -64,7 +72,7 @@ def _create_log_group(plan: Plan, region: str, ledger: Ledger, client_for: Clien
         ledger.append(LogGroupCreated(
             time=now(), account=plan.account, region=region, log_group_name=s.log_group_name or ""
         ))  # fmt: skip
-        created.append(f"{place(plan.account, region)}:{s.log_group_name}")
+        created.append(log_group_place(plan.account, region, s.log_group_name or ""))
     if s.retention_in_days:
         logs.put_retention_policy(
             logGroupName=s.log_group_name, retentionInDays=s.retention_in_days

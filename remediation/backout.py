@@ -21,10 +21,10 @@ from .ledger import (
     BackedOut,
     FlowLogCreated,
     Ledger,
-    LogGroupCreated,
     RunStarted,
     account_of,
     check_run_id,
+    created_log_groups,
     ledger_path,
     now,
     search_places,
@@ -32,6 +32,7 @@ from .ledger import (
 from .models import TAG_KEY, BackoutResult, Created, place
 
 BATCH = 1000  # flow log ids per DescribeFlowLogs / DeleteFlowLogs call
+GONE = "already gone"  # a log group of the run that no longer exists
 AccountClients = Callable[[str], ClientFor]  # account -> its clients (raises Unreachable)
 
 
@@ -96,12 +97,9 @@ def candidates(
                 found.found[event.flow_log_id] = Created(
                     flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region, account=account
                 )  # fmt: skip
-            elif isinstance(event, LogGroupCreated):
-                found.log_groups.append(
-                    f"{place(account_of(event, started), event.region)}:{event.log_group_name}"
-                )
             elif isinstance(event, BackedOut):
                 found.deleted_before |= set(event.deleted) | set(event.deleted_log_groups)
+        found.log_groups = created_log_groups(events)
     places |= {place(account, region) for account in accounts for region in regions}
     found.places = sorted(places)
     return found
@@ -144,12 +142,18 @@ class _Account:
     """One account's part of a backout: what may be deleted there, and then deleting it."""
 
     def __init__(
-        self, run_id: str, account: str, client_for: ClientFor, result: BackoutResult, lock
+        self,
+        run_id: str,
+        account: str,
+        client_for: ClientFor,
+        result: BackoutResult,
+        lock,
+        deleted_before: set[str],
     ) -> None:
         self.run_id, self.account, self.client_for = run_id, account, client_for
         self.result, self.lock = result, lock
         self.deletable: dict[str, list[Created]] = {}
-        self.deleted_before: set[str] = set()
+        self.deleted_before = deleted_before  # by an earlier backout of the run
 
     def search(self, regions: list[str], found: Candidates, fatal: bool) -> None:
         """Add the run-tagged flow logs of these regions; a failed search is said, or (``fatal``,
@@ -228,35 +232,34 @@ class _Account:
         """The log groups the run created here ("ACCOUNT:REGION:NAME"): deleted on request when
         they still carry the run tag (their records go with them), else kept and said."""
         for group in groups:
-            _, region, name = group.split(":", 2)
             if not delete:
                 with self.lock:
                     self.result.kept_log_groups.append(group)
                 continue
-            logs = self.client_for("logs", region)
-            try:
-                arn = next(
-                    g["arn"]
-                    for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-                    if g["logGroupName"] == name
-                ).removesuffix(":*")
-                tags = logs.list_tags_for_resource(resourceArn=arn).get("tags") or {}
-                if tags.get(TAG_KEY) != self.run_id:
-                    why = f"its tag {TAG_KEY} is not {self.run_id}: kept"
-                else:
-                    logs.delete_log_group(logGroupName=name)
-                    why = None
-            except StopIteration:
-                why = "already gone"
-            except (ClientError, BotoCoreError) as error:
-                why = f"could not be deleted: {error_message(error)}"
+            why = self._delete_log_group(*group.split(":", 2)[1:])
             with self.lock:
                 if why is None:
                     self.result.deleted_log_groups.append(group)
-                elif why == "already gone":
+                elif why == GONE:
                     self.result.gone.append(group)
                 else:
                     self.result.refused[group] = why
+
+    def _delete_log_group(self, region: str, name: str) -> str | None:
+        """Delete the log group if it still carries the run tag; None when deleted, else why not."""
+        logs = self.client_for("logs", region)
+        try:
+            listed = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+            arns = [g["arn"].removesuffix(":*") for g in listed if g["logGroupName"] == name]
+            if not arns:
+                return GONE
+            tags = logs.list_tags_for_resource(resourceArn=arns[0]).get("tags") or {}
+            if tags.get(TAG_KEY) != self.run_id:
+                return f"its tag {TAG_KEY} is not {self.run_id}: kept"
+            logs.delete_log_group(logGroupName=name)
+        except (ClientError, BotoCoreError) as error:
+            return f"could not be deleted: {error_message(error)}"
+        return None
 
 
 def backout(
@@ -286,12 +289,13 @@ def backout(
 
     def gather(account: str) -> None:
         try:
-            part = _Account(run_id, account, clients_of(account), result, lock)
+            part = _Account(
+                run_id, account, clients_of(account), result, lock, found.deleted_before
+            )
         except Unreachable as error:
             with lock:
                 result.account_errors[account] = str(error)
             return
-        part.deleted_before = found.deleted_before
         part.search(places[account], found, fatal=from_tags)
         with lock:
             mine = [c for c in found.found.values() if c.account == account]

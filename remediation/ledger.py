@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.state import state_dir
 
-from .models import OUTCOME_UNKNOWN, FixSettings, RoleSettings, RunSummary, place
+from .models import OUTCOME_UNKNOWN, FixSettings, RoleSettings, RunSummary, log_group_place, place
 
 
 # -- ledger events (one JSON object per line) -----------------------------------------
@@ -343,16 +343,20 @@ def summarize(ledger: Ledger) -> RunSummary:
     )
 
 
-def _kept_log_groups(events: list[LedgerEvent]) -> int:
-    """Log groups the run created that no backout deleted (a backout keeps them by default)."""
+def created_log_groups(events: list[LedgerEvent]) -> list[str]:
+    """The log groups the run created, as "ACCOUNT:REGION:NAME"."""
     started: RunStarted = events[0]  # type: ignore[assignment]
-    made = {
-        f"{place(account_of(e, started), e.region)}:{e.log_group_name}"
+    return [
+        log_group_place(account_of(e, started), e.region, e.log_group_name)
         for e in events
         if isinstance(e, LogGroupCreated)
-    }
+    ]
+
+
+def _kept_log_groups(events: list[LedgerEvent]) -> int:
+    """Log groups the run created that no backout deleted (a backout keeps them by default)."""
     deleted = {g for e in events if isinstance(e, BackedOut) for g in e.deleted_log_groups}
-    return len(made - deleted)
+    return len(set(created_log_groups(events)) - deleted)
 
 
 def _unanswered(events: list[LedgerEvent]) -> int:

@@ -22,6 +22,11 @@ def place(account: str, region: str) -> str:
     return f"{account}:{region}"
 
 
+def log_group_place(account: str, region: str, name: str) -> str:
+    """A log group a run created: "ACCOUNT:REGION:NAME" (results, ledger and backout)."""
+    return f"{place(account, region)}:{name}"
+
+
 class RoleSettings(BaseModel):
     """How to reach the accounts other than the caller's (Prowler's -R, --external-id,
     --role-session-name): arn:PARTITION:iam::ACCOUNT:role/ROLE_NAME."""
@@ -211,6 +216,11 @@ class FixResult(BaseModel):
     unreadable: list[str] = Field(default_factory=list)
     account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why it was not fixed
     cannot_fix: dict[str, str] = Field(default_factory=dict)  # account -> what it lacks (skipped)
+
+    @property
+    def blocked(self) -> list[Skip]:
+        """The targets left for the user (named CANNOT FIX; the exit code says so)."""
+        return [skip for skip in self.skipped if skip.cannot_fix]
 
 
 class BackoutResult(BaseModel):

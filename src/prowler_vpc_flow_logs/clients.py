@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import boto3
+
 ClientFor = Callable[[str, str], object]  # (service, region) -> boto3 client
 
 
@@ -27,8 +29,6 @@ class Clients:
 def assumed(client_for: ClientFor, role_arn: str, region: str, session_name: str) -> Clients:
     """Clients acting through ``role_arn`` (sts:AssumeRole with the caller's credentials), with
     the caller's retry settings."""
-    import boto3
-
     credentials = client_for("sts", region).assume_role(
         RoleArn=role_arn, RoleSessionName=session_name
     )["Credentials"]

@@ -316,8 +316,8 @@ def check_destination(
 
 
 def _account_of(role_arn: str) -> str:
-    parts = role_arn.split(":")
-    return parts[4] if len(parts) > 5 else ""
+    arn = parse_arn(role_arn)
+    return arn.account_id if arn else ""
 
 
 def _through_roles(

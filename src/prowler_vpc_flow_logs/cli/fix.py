@@ -95,7 +95,7 @@ def _fix(args: argparse.Namespace) -> int:
             args.batch_size, scope.max_workers,
         )  # fmt: skip
     emit(args, result, fix_text(result))
-    blocked = any(skip.cannot_fix for skip in result.skipped) or result.cannot_fix
+    blocked = result.blocked or result.cannot_fix
     problems = (
         result.failed
         or result.not_active

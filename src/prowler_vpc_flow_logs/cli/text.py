@@ -98,7 +98,7 @@ def fix_text(result: FixResult) -> str:
         return "Nothing was fixed, and some targets could not be read (see CANNOT READ above)."
     if result.run_id is None and result.account_errors:
         return "Nothing was fixed, and some accounts could not be reached (see CANNOT REACH above)."
-    blocked = [s for s in result.skipped if s.cannot_fix]
+    blocked = result.blocked
     if result.run_id is None and (blocked or result.cannot_fix):
         return "Nothing was fixed: some VPCs or accounts cannot be fixed (see CANNOT FIX above)."
     if result.run_id is None:
