@@ -27,15 +27,19 @@ def _in_a_prowler_scan() -> bool:
 
 
 def _warn_when_inactive() -> None:
-    if not _in_a_prowler_scan():
+    """Never raises: Prowler loads this framework from the import, and a failure would lose it."""
+    try:
+        if not _in_a_prowler_scan():
+            return
+        from prowler_vpc_flow_logs.activation import inactive_warning
+
+        warning = inactive_warning()
+        if warning:
+            from prowler.lib.logger import logger
+
+            logger.critical(warning)
+    except Exception:  # a warning is never worth the framework
         return
-    from prowler_vpc_flow_logs.activation import inactive_warning
-
-    warning = inactive_warning()
-    if warning:
-        from prowler.lib.logger import logger
-
-        logger.critical(warning)
 
 
 _warn_when_inactive()
