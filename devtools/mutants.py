@@ -128,7 +128,7 @@ MUTANTS = (
     Mutant(
         "the-fix-ignores-the-knobs",
         "remediation/plan.py",
-        "    settings = settings_for(settings, service.policy)\n",
+        "    settings = settings_for(settings, scan.policy)\n",
         "",
         ("tests/test_remediation_knobs.py",),
     ),

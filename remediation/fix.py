@@ -18,6 +18,7 @@ from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.errors import FAILED, RunInterrupted, UserError
 from prowler_vpc_flow_logs.policy import Policy
 from prowler_vpc_flow_logs.prowler_provider import quiet_prowler
+from prowler_vpc_flow_logs.scan import Scan
 
 from .accounts import Reach, Unreachable
 from .apply import apply_region, merge, start_run
@@ -60,31 +61,33 @@ def _regions(targets: Targets, reach: Reach) -> list[str]:
     return regions
 
 
+def scanner() -> type:
+    """The check's own Prowler service: the one part of a fix that needs Prowler's AWSService."""
+    try:
+        from prowler_vpc_flow_logs.service import FlowLogs
+    except Exception as error:  # a Prowler whose internals moved
+        raise UserError(
+            f"fix cannot run with this Prowler ({type(error).__name__}: {error}); "
+            "`vpc-flow-logs status` names what failed"
+        ) from error
+    return FlowLogs
+
+
 def _plan_account(
     reach: Reach, account: str, targets: Targets, settings: FixSettings, audit_config
 ):
     """Scan one account with the check's own service, plan, and validate the plan (reads only)."""
-    from prowler_vpc_flow_logs.service import FlowLogs
-
-    mine = targets.for_account(account)
+    mine, settings = targets.for_account(account), settings.for_account(account)
     if mine.source == "findings" and not mine.by_region:  # every finding passes or is muted
-        return make_plan(_NothingToScan(account), mine, settings.for_account(account)), None
+        scan = Scan(account=account, policy=Policy(audited_account=account))
+        return make_plan(scan, mine, settings), None
     if audit_config is None and mine.policy is not None:  # judge as the scan that wrote them
         audit_config = mine.policy
-    service = FlowLogs(reach.provider(account, _regions(mine, reach), audit_config))
-    plan = make_plan(service, mine, settings.for_account(account))
+    service = scanner()(reach.provider(account, _regions(mine, reach), audit_config))
+    plan = make_plan(service.scan, mine, settings)
     clients = Clients(service.session)
-    check_prerequisites(plan, clients, service.policy)
+    check_prerequisites(plan, clients, service.scan.policy)
     return plan, clients
-
-
-class _NothingToScan:
-    """The plan's view of an account where no finding needs a look: scan no region."""
-
-    def __init__(self, account: str) -> None:
-        self.audited_account = account
-        self.policy = Policy(audited_account=account)
-        self.regions: dict = {}
 
 
 def plan_fix(
@@ -164,11 +167,7 @@ def run_fix(
     left_out = {**fix_plan.not_reached, **fix_plan.cannot_fix}
     ledger = start_run(plans, caller, "cli", state, fix_plan.role, left_out)
     result.run_id, result.planned = ledger.path.stem, []
-    places = [
-        (plan, region)
-        for plan in plans
-        for region in sorted({f.region for f in plan.fixes} | set(plan.log_groups_to_create))
-    ]
+    places = [(plan, region) for plan in plans for region in plan.work_regions]
     stop = threading.Event()
     lock = threading.Lock()
 

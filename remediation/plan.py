@@ -8,6 +8,7 @@ from prowler_vpc_flow_logs.config import carried
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.facts import FlowLog, Vpc
 from prowler_vpc_flow_logs.policy import Verdict
+from prowler_vpc_flow_logs.scan import Scan
 from prowler_vpc_flow_logs.verdicts import verdict_for, verdicts
 
 from .models import FixSettings, Plan, PlannedFix, Skip
@@ -55,7 +56,7 @@ def conflict(fix: PlannedFix, flow_logs: list[FlowLog], settings: FixSettings, a
     return None
 
 
-def _wanted(service, targets: Targets) -> tuple[list[tuple[str, Vpc]], list[Skip]]:
+def _wanted(scan: Scan, targets: Targets) -> tuple[list[tuple[str, Vpc]], list[Skip]]:
     """(region, VPC) for explicit targets. A VPC id given with --vpc-id that is not found is a
     UserError; a finding's VPC that is gone (deleted since the scan) is a Skip, named."""
     if targets.by_region:
@@ -66,21 +67,14 @@ def _wanted(service, targets: Targets) -> tuple[list[tuple[str, Vpc]], list[Skip
     gone: list[Skip] = []
     missing: list[str] = []
     for region, vpc_id in pairs:
-        regions = [region] if region else sorted(service.regions)
-        hit = next(
-            (
-                (r, service.regions[r].vpcs[vpc_id])
-                for r in regions
-                if r in service.regions and vpc_id in service.regions[r].vpcs
-            ),
-            None,
-        )
+        regions = [region] if region else sorted(scan.regions)
+        read = [scan.regions[r] for r in regions if r in scan.regions]
+        hit = next(((data, data.vpcs[vpc_id]) for data in read if vpc_id in data.vpcs), None)
         if hit is not None:
-            found.append(hit)
+            found.append((hit[1].region, hit[1]))
             continue
-        unreadable = [r for r in regions if r in service.regions and service.regions[r].vpcs_error]
-        if unreadable:
-            error = service.regions[unreadable[0]].vpcs_error
+        error = next((data.vpcs_error for data in read if data.vpcs_error), None)
+        if error is not None:
             raise UserError(f"cannot look up {vpc_id}: {error.describe()}")
         if region and targets.source == "findings":
             gone.append(Skip(
@@ -116,39 +110,34 @@ def _refuse_findings_that_pass(
     )
 
 
-def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
-    """The plan for these targets, from the check's service (already collected) and policy."""
-    check_traffic(settings, service.policy.required_traffic_type)
-    settings = settings_for(settings, service.policy)
-    if targets.account and targets.account != service.audited_account:
+def make_plan(scan: Scan, targets: Targets, settings: FixSettings) -> Plan:
+    """The plan for these targets, from what the check's scan read and its policy."""
+    check_traffic(settings, scan.policy.required_traffic_type)
+    settings = settings_for(settings, scan.policy)
+    if targets.account and targets.account != scan.account:
         raise UserError(
             f"the findings are about account {targets.account}, but the credentials are for account "
-            f"{service.audited_account}: pass --role-name to fix it through a role in that account"
+            f"{scan.account}: pass --role-name to fix it through a role in that account"
         )
-    plan = Plan(
-        account=service.audited_account,
-        required_traffic_type=service.policy.required_traffic_type,
-        settings=settings,
-        regions=sorted(service.regions),
-    )
+    plan = Plan(account=scan.account, settings=settings, regions=sorted(scan.regions))
     if targets.explicit:
-        wanted, decisions = _wanted(service, targets)
-        decisions += [decide(r, vpc, verdict_for(service, r, vpc)) for r, vpc in wanted]
+        wanted, decisions = _wanted(scan, targets)
+        decisions += [decide(r, vpc, verdict_for(scan, r, vpc)) for r, vpc in wanted]
     else:
         decisions = []
-        for region, vpc, verdict in verdicts(service):
+        for region, vpc, verdict in verdicts(scan):
             if vpc is None:
                 plan.unreadable.append(verdict.status_extended)
                 continue
             decisions.append(decide(region, vpc, verdict))
-        for region in sorted(service.regions):
-            for vpc_id in sorted(service.regions[region].vpcs):
-                if not service.in_scope(region, service.regions[region].vpcs[vpc_id]):
-                    decisions.append(
-                        Skip(region=region, vpc_id=vpc_id, kind="unused", reason=UNUSED_SAID)
-                    )
+        decisions += [
+            Skip(region=region, vpc_id=vpc.id, kind="unused", reason=UNUSED_SAID)
+            for region, data in sorted(scan.regions.items())
+            for _, vpc in sorted(data.vpcs.items())
+            if not scan.in_scope(region, vpc)
+        ]
     if targets.source == "findings" and targets.policy is not None:
-        _refuse_findings_that_pass(decisions, targets.policy, carried(service.policy))
+        _refuse_findings_that_pass(decisions, targets.policy, carried(scan.policy))
     for region, vpc_ids in sorted(targets.muted.items()):
         decisions += [
             Skip(region=region, vpc_id=vpc_id, kind="muted", reason=MUTED_SAID)
@@ -156,7 +145,7 @@ def make_plan(service, targets: Targets, settings: FixSettings) -> Plan:
         ]
     for decision in decisions:
         if isinstance(decision, PlannedFix):
-            flow_logs = service.regions[decision.region].flow_logs.get(decision.vpc_id, [])
+            flow_logs = scan.regions[decision.region].flow_logs.get(decision.vpc_id, [])
             decision = conflict(decision, flow_logs, settings, plan.account) or decision
         decision.account = plan.account
         (plan.fixes if isinstance(decision, PlannedFix) else plan.skipped).append(decision)

@@ -100,7 +100,7 @@ def keyed_verdicts(service) -> dict:
     """A scan's verdicts by VPC id, or by region for a region that could not be listed."""
     from prowler_vpc_flow_logs.verdicts import verdicts
 
-    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service)}
+    return {(vpc.id if vpc else region): verdict for region, vpc, verdict in verdicts(service.scan)}
 
 
 def statuses(regions=REGIONS, audit_config: dict | None = None) -> dict[str, str]:

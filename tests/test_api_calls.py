@@ -46,8 +46,8 @@ def collect(
         )
         with CallCounter() as counter:
             service = FlowLogs(provider)
-        assert sum(len(data.vpcs) for data in service.regions.values()) == estate.total_vpcs
-        assert len(service.destinations) == estate.destinations
+        assert sum(len(data.vpcs) for data in service.scan.regions.values()) == estate.total_vpcs
+        assert len(service.scan.destinations) == estate.destinations
     return counter, estate
 
 

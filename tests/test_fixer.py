@@ -38,7 +38,7 @@ def test_fixer_fixes_each_failing_finding_in_one_run_that_backout_undoes(role, e
     before_ids, before_status = flow_log_ids(), statuses()
     service = service_with(CONFIG)
     run = FixerRun()
-    failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
+    failing = [(r, vpc.id) for r, vpc, v in verdicts(service.scan) if vpc and v.status == "FAIL"]
     assert len(failing) == 8
     assert all(fix_finding(service, vpc_id, region, run) for region, vpc_id in failing)
     assert {s for s in statuses().values()} == {"PASS", "MANUAL"}
@@ -113,7 +113,7 @@ def test_a_state_folder_that_cannot_be_written_is_said_once_and_nothing_is_writt
     service = service_with({"vpc_flow_logs_enabled": section})
     before = snapshot()
     run = FixerRun()
-    failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
+    failing = [(r, vpc.id) for r, vpc, v in verdicts(service.scan) if vpc and v.status == "FAIL"]
     assert not any(fix_finding(service, vpc_id, region, run) for region, vpc_id in failing)
     out = capsys.readouterr().out
     assert out.count(f"cannot record runs in {unwritable}/runs") == 1, out
@@ -124,7 +124,7 @@ def test_a_state_folder_that_cannot_be_written_is_said_once_and_nothing_is_writt
 def test_a_missing_section_is_said_once_for_many_findings(role, estate, capsys):
     service = service_with({})
     run = FixerRun()
-    failing = [(r, vpc.id) for r, vpc, v in verdicts(service) if vpc and v.status == "FAIL"]
+    failing = [(r, vpc.id) for r, vpc, v in verdicts(service.scan) if vpc and v.status == "FAIL"]
     assert len(failing) > 1 and not any(fix_finding(service, v, r, run) for r, v in failing)
     assert capsys.readouterr().out.count("no 'vpc_flow_logs_enabled:' section") == 1
 

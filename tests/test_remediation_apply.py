@@ -162,17 +162,17 @@ def test_plan_follows_the_policy_knob(role, estate):
     settings = settings_from(
         {"log_destination_type": "s3", "log_destination": "arn:aws:s3:::flow-logs-us-east-1/all/"}
     )
-    plan = make_plan(service, Targets(regions=[REGION_A]), settings)
+    plan = make_plan(service.scan, Targets(regions=[REGION_A]), settings)
     assert estate.vpcs["reject-to-bucket"] in {f.vpc_id for f in plan.fixes}
     same_bucket = settings.model_copy(
         update={"log_destination": "arn:aws:s3:::flow-logs-us-east-1"}
     )
-    plan = make_plan(service, Targets(regions=[REGION_A]), same_bucket)
+    plan = make_plan(service.scan, Targets(regions=[REGION_A]), same_bucket)
     [conflict] = [s for s in plan.skipped if s.vpc_id == estate.vpcs["reject-to-bucket"]]
     assert conflict.kind == "conflict" and "already writes to S3 bucket" in conflict.reason
     with pytest.raises(UserError, match="requires ALL"):
         make_plan(
-            service,
+            service.scan,
             Targets(regions=[REGION_A]),
             settings.model_copy(update={"traffic_type": "REJECT"}),
         )

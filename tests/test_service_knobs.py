@@ -231,7 +231,7 @@ def test_service_parses_interval_format_and_s3_path(knob_estate):
     service = FlowLogs(aws_provider({REGION_A}))
     logs = {
         fl.vpc_id: fl
-        for data in service.regions.values()
+        for data in service.scan.regions.values()
         for v in data.flow_logs.values()
         for fl in v
     }

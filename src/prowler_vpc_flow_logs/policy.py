@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -29,24 +29,27 @@ from prowler_vpc_flow_logs.facts import (
     Vpc,
     s3_folder,
 )
-from prowler_vpc_flow_logs.knobs import NEVER_EXPIRE, Retention
+from prowler_vpc_flow_logs.knobs import NEVER_EXPIRE, Interval, Retention
 
-TrafficType = Literal["ACCEPT", "REJECT", "ALL"]
+TrafficType = Literal["ALL", "ACCEPT", "REJECT"]
+TRAFFIC_TYPES: tuple[str, ...] = get_args(TrafficType)
+DEFAULT_TRAFFIC_TYPE: TrafficType = "REJECT"  # the CIS AWS Foundations / Security Hub EC2.6 minimum
 Status = Literal["PASS", "FAIL", "MANUAL"]
 
+NO_VERDICT = "No verdict on its flow logs was reached."  # ends every "could not be audited"
 _COVERS = {"ALL": {"ACCEPT", "REJECT"}, "ACCEPT": {"ACCEPT"}, "REJECT": {"REJECT"}}
 
 
 class Policy(BaseModel):
     """What compliant means for this scan."""
 
-    required_traffic_type: TrafficType = "REJECT"
+    required_traffic_type: TrafficType = DEFAULT_TRAFFIC_TYPE
     audited_account: str
     note: str = ""  # said in every finding, e.g. why a configured value was not used
     # the opt-in knobs; None (False) = off
     min_retention_days: Retention | None = None  # NEVER_EXPIRE: records must never expire
     require_kms: bool = False
-    max_aggregation_interval: Literal[60, 600] | None = None
+    max_aggregation_interval: Interval | None = None
     required_fields: tuple[str, ...] | None = None
     allowed_destinations: tuple[str, ...] | None = None  # ARN patterns; () when invalid: none
     destination_roles: tuple[str, ...] = ()  # roles that read other accounts' destinations
@@ -268,11 +271,7 @@ def evaluate(
         )
     errors = [error.describe() for error in read_errors]
     if errors:
-        text = (
-            f"{where} could not be audited: "
-            + "; ".join(errors)
-            + ". No verdict on its flow logs was reached."
-        )
+        text = f"{where} could not be audited: {'; '.join(errors)}. {NO_VERDICT}"
         return verdict("FAIL", text, [], unreadable=True)
 
     assessed = [assess(fl, destinations, policy) for fl in logs if fl.is_vpc_level]
@@ -302,7 +301,7 @@ def evaluate(
         required, [fl.traffic_type for fl in usable + [a.flow_log for a in undecided]]
     ):
         unknown = "; ".join(f"{a.flow_log.id} " + " and ".join(a.unknown) for a in undecided)
-        text = f"{where} could not be audited: {unknown}. No verdict on its flow logs was reached."
+        text = f"{where} could not be audited: {unknown}. {NO_VERDICT}"
         return verdict("FAIL", text, [], unreadable=True)
 
     narrow = [

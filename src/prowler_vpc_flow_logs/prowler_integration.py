@@ -85,8 +85,8 @@ def reports(check, service) -> list:
 
     found = []
     metadata = check.metadata()  # serialised once, not once per VPC
-    policy = f" {judged_under(service.policy)}"  # `fix --from-findings` reads it back
-    for region, vpc, verdict in verdicts(service):
+    policy = f" {judged_under(service.scan.policy)}"  # `fix --from-findings` reads it back
+    for region, vpc, verdict in verdicts(service.scan):
         report = Check_Report_AWS(metadata=metadata, resource=vpc or {})
         if vpc is None:  # a region whose VPCs could not be listed
             report.resource_id = "unknown"

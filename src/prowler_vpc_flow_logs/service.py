@@ -9,8 +9,6 @@ The number of calls never grows with the number of VPCs except through pages.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from botocore.exceptions import BotoCoreError, ClientError
 from prowler.lib.logger import logger
 from prowler.lib.scan_filters.scan_filters import is_resource_filtered
@@ -26,39 +24,27 @@ from prowler_vpc_flow_logs.facts import (
     Destination,
     DestinationState,
     FlowLog,
-    ReadError,
     Vpc,
     internal_error,
     read_error,
 )
+from prowler_vpc_flow_logs.scan import RegionData, Scan
 
 PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
 
 
-class RegionData:
-    """What one region yielded."""
-
-    def __init__(self) -> None:
-        self.vpcs: dict[str, Vpc] = {}
-        self.flow_logs: dict[str, list[FlowLog]] = defaultdict(list)
-        self.in_use: set[str] | None = None  # None: not read (or unreadable)
-        self.vpcs_error: ReadError | None = None
-        self.flow_logs_error: ReadError | None = None
-        self.in_use_error: ReadError | None = None
-        self.subnets_error: ReadError | None = None  # subnet-level logs could not be placed
-
-
 class FlowLogs(AWSService):
-    """VPC flow-log facts for every audited region."""
+    """Prowler's service for the check: reads every audited region into ``self.scan``."""
 
     def __init__(self, provider) -> None:
         super().__init__("ec2", provider)
-        self.policy = config.policy(self.audit_config, self.audited_account)
+        self.scan = Scan(
+            account=self.audited_account,
+            policy=config.policy(self.audit_config, self.audited_account),
+            scan_unused_services=bool(getattr(provider, "scan_unused_services", False)),
+        )
         for problem in config.problems(self.audit_config):
             logger.error(f"{problem}; using the strictest setting")
-        self.scan_unused_services = bool(getattr(provider, "scan_unused_services", False))
-        self.regions: dict[str, RegionData] = {}
-        self.destinations: dict[Destination, DestinationState] = {}
         self._clients = Clients(self.session)
         self.__threading_call__(self._collect_region)
         self._check_destinations()
@@ -66,8 +52,7 @@ class FlowLogs(AWSService):
     # -- per region ---------------------------------------------------------
     def _collect_region(self, regional_client) -> None:
         region = regional_client.region
-        data = RegionData()
-        self.regions[region] = data
+        data = self.scan.regions[region] = RegionData()
         try:
             self._read_region(regional_client, data)
         except Exception as error:  # a defect must not cost the region its findings
@@ -105,7 +90,7 @@ class FlowLogs(AWSService):
         for raw in raw_logs:
             flow_log = self._flow_log(raw, region, eni_vpc, subnet_vpc)
             if flow_log.vpc_id in data.vpcs:
-                data.flow_logs[flow_log.vpc_id].append(flow_log)
+                data.flow_logs.setdefault(flow_log.vpc_id, []).append(flow_log)
 
     def _describe_vpcs(self, client, data: RegionData) -> None:
         region = client.region
@@ -134,7 +119,7 @@ class FlowLogs(AWSService):
     def _eni_vpcs(self, client, data: RegionData, raw_logs: list[dict]) -> dict[str, str]:
         """ENI id -> VPC id, listed only when "in use" or ENI-level logs need it."""
         needs_eni_logs = any(r.get("ResourceId", "").startswith("eni-") for r in raw_logs)
-        if self.scan_unused_services and not needs_eni_logs:
+        if self.scan.scan_unused_services and not needs_eni_logs:
             return {}
         eni_vpc: dict[str, str] = {}
         try:
@@ -185,29 +170,21 @@ class FlowLogs(AWSService):
     def _probe(self, destination: Destination) -> None:
         try:
             state = check_destination(
-                destination, self._clients, self.audited_account, self.policy.s3_reads(),
-                self.policy.destination_roles,
+                destination, self._clients, self.audited_account, self.scan.policy.s3_reads(),
+                self.scan.policy.destination_roles,
             )  # fmt: skip
         except Exception as error:  # a defect: the destination's existence stays unknown
             failure = internal_error(destination.region or "us-east-1", error)
             state = DestinationState(status="error", detail=failure.describe())
-        self.destinations[destination] = state
+        self.scan.destinations[destination] = state
 
     def _check_destinations(self) -> None:
         distinct = {
             fl.destination
-            for data in self.regions.values()
+            for data in self.scan.regions.values()
             for logs in data.flow_logs.values()
             for fl in logs
             if fl.is_vpc_level and fl.destination is not None
         }
         if distinct:
             self.__threading_call__(self._probe, sorted(distinct, key=lambda d: d.arn))
-
-    # -- what the check reports on ---------------------------------------------
-    def in_scope(self, region: str, vpc: Vpc) -> bool:
-        """Report this VPC? Unused VPCs are skipped unless --scan-unused-services."""
-        data = self.regions[region]
-        if self.scan_unused_services or data.in_use is None:
-            return True
-        return vpc.id in data.in_use

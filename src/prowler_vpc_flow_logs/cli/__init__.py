@@ -5,7 +5,6 @@ Subcommands: install, uninstall, status (plugin.py); fix (fix.py); backout, runs
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import threading
@@ -17,15 +16,9 @@ from prowler_vpc_flow_logs import __version__
 from prowler_vpc_flow_logs.errors import FAILED, INTERRUPTED, UserError
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 
-from . import plugin
+# Only a fix scans, so only it imports Prowler's AWSService, when it runs (remediation.fix.scanner).
+from . import backout, fix, plugin
 from .common import Formatter, Parser
-
-try:  # fix, backout and runs import Prowler's AWSService; install and status must not need it
-    from . import backout, fix
-
-    REMEDIATION_UNAVAILABLE = None
-except Exception as error:  # a Prowler whose internals moved: `status` names what failed
-    REMEDIATION_UNAVAILABLE = error
 
 
 def build_parser() -> Parser:
@@ -37,24 +30,9 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     plugin.register(commands)
-    if REMEDIATION_UNAVAILABLE is None:
-        fix.register(commands)
-        backout.register(commands)
-    else:
-        for name in ("fix", "backout", "runs"):
-            unavailable = commands.add_parser(  # takes any arguments: it only says why not
-                name, help="unavailable: see `vpc-flow-logs status`", prefix_chars="\0"
-            )
-            unavailable.add_argument("ignored", nargs="*")
-            unavailable.set_defaults(func=_unavailable)
+    fix.register(commands)
+    backout.register(commands)
     return parser
-
-
-def _unavailable(args: argparse.Namespace) -> int:
-    raise UserError(
-        f"{args.command} cannot run with this Prowler ({type(REMEDIATION_UNAVAILABLE).__name__}: "
-        f"{REMEDIATION_UNAVAILABLE}); `vpc-flow-logs status` names what failed"
-    )
 
 
 def _terminate(signum, frame) -> None:
