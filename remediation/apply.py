@@ -15,7 +15,7 @@ from prowler_vpc_flow_logs.clients import ClientFor
 from prowler_vpc_flow_logs.destinations import check_destination
 
 from .batches import BATCH_SIZE, BatchCreator, Outcome
-from .ledger import CreateFailed, Ledger, LogGroupCreated, RunFinished, RunStarted, new_run_id, now
+from .ledger import CreateFailed, Ledger, LogGroupCreated, RunStarted, new_run_id, now
 from .models import (
     TAG_KEY,
     Failed,
@@ -153,30 +153,3 @@ def merge(into: FixResult, part: FixResult) -> None:
     into.not_active += part.not_active
     into.log_groups_created += part.log_groups_created
     into.untagged += part.untagged
-
-
-def apply(
-    plan: Plan,
-    ledger: Ledger,
-    client_for: ClientFor,
-    on_batch: OnBatch | None = None,
-    wait_seconds: int = DEFAULT_WAIT,
-    finish: bool = True,
-    batch_size: int = BATCH_SIZE,
-) -> FixResult:
-    """One account's plan, region after region (Prowler's --fixer; a run of many accounts uses
-    ``apply_region`` in parallel)."""
-    result = FixResult(
-        run_id=ledger.path.stem, account=plan.account, accounts=[plan.account], regions=plan.regions,
-        skipped=plan.skipped, warnings=list(plan.warnings),
-    )  # fmt: skip
-    for region in sorted({fix.region for fix in plan.fixes} | set(plan.log_groups_to_create)):
-        merge(
-            result,
-            apply_region(plan, region, ledger, client_for, on_batch, wait_seconds, batch_size),
-        )
-    if finish:
-        ledger.append(
-            RunFinished(time=now(), created=len(result.created), failed=len(result.failed))
-        )
-    return result

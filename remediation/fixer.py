@@ -10,13 +10,14 @@ records it in the run's ledger, so ``vpc-flow-logs backout RUN_ID`` undoes it.
 from __future__ import annotations
 
 import atexit
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prowler_vpc_flow_logs import CHECK_ID
 from prowler_vpc_flow_logs.clients import Clients
 from prowler_vpc_flow_logs.errors import UserError
 
-from .apply import apply, start_run
+from .apply import apply_region, start_run
 from .ledger import Ledger, RunFinished, check_writable, now
 from .models import FixSettings
 from .plan import make_plan
@@ -26,20 +27,18 @@ from .validate import check_prerequisites, check_traffic, settings_for, settings
 SETTINGS = set(FixSettings.model_fields) | {"state_dir"}
 
 
+@dataclass
 class FixerRun:
     """The state one Prowler process shares across its fixer calls."""
 
-    def __init__(self) -> None:
-        self.ledger: Ledger | None = None
-        self.settings: FixSettings | None = None
-        self.state: Path | None = None
-        self.fatal: str | None = None  # why no finding can be fixed in this process (said once)
-        self.region_errors: dict[
-            str, str
-        ] = {}  # region -> why its prerequisites failed (said once)
-        self.checked_regions: set[str] = set()
-        self.created = 0
-        self.failed = 0
+    ledger: Ledger | None = None
+    settings: FixSettings | None = None
+    state: Path | None = None
+    fatal: str | None = None  # why no finding can be fixed in this process (said once)
+    region_errors: dict[str, str] = field(default_factory=dict)  # region -> why not (said once)
+    checked_regions: set[str] = field(default_factory=set)
+    created: int = 0
+    failed: int = 0
 
 
 RUN = FixerRun()
@@ -80,8 +79,8 @@ def _prepare(service, run: FixerRun) -> None:
     try:
         settings, state = read_config(getattr(service, "fixer_config", None))
         settings = settings.for_account(service.audited_account)  # {account}: this account's role
-        check_traffic(settings, service.policy.required_traffic_type)
-        settings = settings_for(settings, service.policy)  # the knobs' defaults, said once
+        check_traffic(settings, service.scan.policy.required_traffic_type)
+        settings = settings_for(settings, service.scan.policy)  # the knobs' defaults, said once
         check_writable(state)
         run.settings, run.state = settings, state
     except UserError as error:
@@ -98,15 +97,14 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
     if region in run.region_errors:
         return False  # said once, when the region was first checked
     try:
-        plan = make_plan(
-            service, Targets(by_region={region: [resource_id]}, source="findings"), run.settings
-        )
+        targets = Targets(by_region={region: [resource_id]}, source="findings")
+        plan = make_plan(service.scan, targets, run.settings)
         if not plan.fixes:
             raise UserError(f"{resource_id} is not fixed: {plan.skipped[0].reason}")
         clients = Clients(service.session)
         if region not in run.checked_regions:
             try:
-                check_prerequisites(plan, clients, service.policy)
+                check_prerequisites(plan, clients, service.scan.policy)
             except UserError as error:
                 run.region_errors[region] = str(error)
                 print(f"\t  {CHECK_ID} fixer: {error}. Nothing will be created in {region}.")
@@ -118,7 +116,7 @@ def fix_finding(service, resource_id: str, region: str, run: FixerRun | None = N
             run.ledger = start_run([plan], plan.account, "prowler-fixer", run.state)
             if run is RUN:
                 atexit.register(_finish)
-        result = apply(plan, run.ledger, clients, finish=False)
+        result = apply_region(plan, region, run.ledger, clients)
     except UserError as error:
         print(f"\t  {error}")
         return False

@@ -6,15 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prowler_vpc_flow_logs.facts import FlowLog, s3_folder
-from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL
+from prowler_vpc_flow_logs.destinations import bucket_folder, parse_destination
+from prowler_vpc_flow_logs.facts import FixableKind, FlowLog, s3_folder
+from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL, Interval
+from prowler_vpc_flow_logs.policy import TrafficType
 
 TAG_KEY = "prowler-vpc-flow-logs:run-id"
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # CreateFailed.code when a create's answer was lost
 ACCOUNT_PLACEHOLDER = "{account}"  # in --deliver-logs-permission-arn: each account's own role
 SESSION_NAME = "prowler-vpc-flow-logs"  # --role-session-name's default
 MAX_WORKERS = 8  # accounts (and places) worked on at once
-DestinationType = Literal["cloud-watch-logs", "s3"]
 
 
 def place(account: str, region: str) -> str:
@@ -46,12 +47,12 @@ class FixSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    log_destination_type: DestinationType
+    log_destination_type: FixableKind
     log_group_name: str | None = None
     deliver_logs_permission_arn: str | None = None
     log_destination: str | None = None  # S3 bucket ARN, optionally with a /prefix
-    traffic_type: Literal["ALL", "REJECT", "ACCEPT"] = "ALL"
-    max_aggregation_interval: Literal[60, 600] | None = None
+    traffic_type: TrafficType = "ALL"
+    max_aggregation_interval: Interval | None = None
     log_format: str | None = None
     create_log_group: bool = False
     retention_in_days: int | None = None
@@ -59,8 +60,6 @@ class FixSettings(BaseModel):
 
     def destination(self, region: str, account: str):
         """The Destination a flow log created with these settings writes to, in ``region``."""
-        from prowler_vpc_flow_logs.destinations import parse_destination
-
         raw = {
             "LogDestinationType": self.log_destination_type,
             "LogGroupName": self.log_group_name,
@@ -77,8 +76,6 @@ class FixSettings(BaseModel):
             return False
         if self.log_destination_type != "s3":
             return True
-        from prowler_vpc_flow_logs.destinations import bucket_folder
-
         return s3_folder(flow_log.s3_key_prefix) == bucket_folder(self.log_destination or "")
 
     def for_account(self, account: str) -> FixSettings:
@@ -141,7 +138,6 @@ class Plan(BaseModel):
     """Everything a fix will do in one account, decided before any write."""
 
     account: str
-    required_traffic_type: str = "REJECT"
     settings: FixSettings
     regions: list[str]
     fixes: list[PlannedFix] = Field(default_factory=list)
@@ -149,6 +145,11 @@ class Plan(BaseModel):
     log_groups_to_create: list[str] = Field(default_factory=list)  # regions
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)  # regions or VPCs the scan could not read
+
+    @property
+    def work_regions(self) -> list[str]:
+        """Where a run writes: the regions of its fixes and of the log groups it creates."""
+        return sorted({fix.region for fix in self.fixes} | set(self.log_groups_to_create))
 
 
 class FixPlan(BaseModel):
@@ -208,9 +209,7 @@ class FixResult(BaseModel):
     failed: list[Failed] = Field(default_factory=list)
     planned: list[PlannedFix] = Field(default_factory=list)
     not_active: list[str] = Field(default_factory=list)
-    untagged: list[str] = Field(
-        default_factory=list
-    )  # made by a refused call, recorded, not tagged
+    untagged: list[str] = Field(default_factory=list)  # made by a refused call; not tagged
     log_groups_created: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list)
@@ -221,6 +220,12 @@ class FixResult(BaseModel):
     def blocked(self) -> list[Skip]:
         """The targets left for the user (named CANNOT FIX; the exit code says so)."""
         return [skip for skip in self.skipped if skip.cannot_fix]
+
+    @property
+    def left_for_the_user(self) -> bool:
+        """Something failed, is unknown or cannot be fixed: ``fix`` exits 1."""
+        found = (self.failed, self.not_active, self.untagged, self.unreadable, self.blocked)
+        return any(found) or bool(self.account_errors or self.cannot_fix)
 
 
 class BackoutResult(BaseModel):
@@ -236,13 +241,9 @@ class BackoutResult(BaseModel):
     deleted_log_groups: list[str] = Field(default_factory=list)  # --delete-log-groups
     others: dict[str, str] = Field(default_factory=dict)  # flow log id -> VPC: not the run's, kept
     searched: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION" searched for the run's tag
-    unsearched: dict[str, str] = Field(
-        default_factory=dict
-    )  # "ACCOUNT:REGION" -> why it could not be
+    unsearched: dict[str, str] = Field(default_factory=dict)  # "ACCOUNT:REGION" -> why not
     found_by_tag: list[str] = Field(default_factory=list)  # run-tagged flow logs the ledger lacked
-    account_errors: dict[str, str] = Field(
-        default_factory=dict
-    )  # account -> why it was not reached
+    account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why not reached
 
 
 class RunSummary(BaseModel):
