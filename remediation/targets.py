@@ -135,19 +135,17 @@ def read_findings(paths: list[Path]) -> Targets:
             if finding["metadata"].get("event_code") != CHECK_ID:
                 continue
             ours += 1
-            for resource in finding.get("resources") or []:
-                match = VPC_ARN.match(str(resource.get("uid", "")))
-                said = _carried_policy(resource)
-                if match and said is not None:
-                    policies.setdefault(match.group(2), set()).add(said)
-            if finding.get("status_code") != "FAIL":
-                continue
             # Prowler writes a finding its mutelist muted with status "Suppressed": an accepted risk
             into = muted if finding.get("status") == "Suppressed" else wanted
             for resource in finding.get("resources") or []:
                 match = VPC_ARN.match(str(resource.get("uid", "")))
-                if match:
-                    region, account, vpc_id = match.groups()
+                if not match:
+                    continue
+                region, account, vpc_id = match.groups()
+                said = _carried_policy(resource)
+                if said is not None:
+                    policies.setdefault(account, set()).add(said)
+                if finding.get("status_code") == "FAIL":
                     into.setdefault(account, {}).setdefault(region, set()).add(vpc_id)
         if not ours:
             raise UserError(

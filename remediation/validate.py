@@ -17,46 +17,22 @@ from prowler_vpc_flow_logs.aws_errors import (
     error_message,
 )
 from prowler_vpc_flow_logs.clients import ClientFor
+from prowler_vpc_flow_logs.config import ROLE_ARN
 from prowler_vpc_flow_logs.destinations import check_destination, s3_key_prefix
 from prowler_vpc_flow_logs.errors import UserError
 from prowler_vpc_flow_logs.facts import Destination, DestinationState, FlowLog
 from prowler_vpc_flow_logs.policy import Policy, assess, meets
 from prowler_vpc_flow_logs.prowler_provider import parse_arn
 
-from .models import FixSettings, Plan
+from .models import ACCOUNT_PLACEHOLDER, FixSettings, Plan
 
-ROLE_ARN = re.compile(
-    r"^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|\{account\}):role/[\w+=,.@/-]{1,512}$"
-)
 BUCKET_ARN = re.compile(
     r"^arn:(aws|aws-cn|aws-us-gov):s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[^\s]*)?$"
 )
 LOG_GROUP = re.compile(r"^[\w#./-]{1,512}$")
 KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
-RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+# The values aws logs put-retention-policy --retention-in-days accepts.
+RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 
 
@@ -93,7 +69,8 @@ def check_settings(s: FixSettings) -> None:
             )
         if not LOG_GROUP.match(s.log_group_name):
             raise UserError(f"--log-group-name '{s.log_group_name}' is not a valid log group name")
-        if not ROLE_ARN.match(s.deliver_logs_permission_arn):
+        role = s.deliver_logs_permission_arn.replace(ACCOUNT_PLACEHOLDER, "0" * 12)
+        if not re.match(ROLE_ARN, role):
             raise UserError(
                 f"--deliver-logs-permission-arn '{s.deliver_logs_permission_arn}' is not an IAM role ARN "
                 "(arn:aws:iam::ACCOUNT:role/NAME, or arn:aws:iam::{account}:role/NAME for each account's own)"

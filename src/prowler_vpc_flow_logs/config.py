@@ -19,19 +19,16 @@ from prowler_vpc_flow_logs import record_format
 from prowler_vpc_flow_logs.knobs import (
     ALLOWED_DESTINATIONS_KEY,
     DESTINATION_ROLES_KEY,
+    INTERVALS,
     MAX_INTERVAL_KEY,
     MIN_RETENTION_KEY,
     NEVER_EXPIRE,
     REQUIRE_KMS_KEY,
     REQUIRED_FIELDS_KEY,
 )
-from prowler_vpc_flow_logs.policy import Policy
+from prowler_vpc_flow_logs.policy import DEFAULT_TRAFFIC_TYPE, TRAFFIC_TYPES, Policy
 
 TRAFFIC_TYPE_KEY = "vpc_flow_logs_required_traffic_type"
-TRAFFIC_TYPES = ("ALL", "ACCEPT", "REJECT")  # what the knob accepts
-DEFAULT_TRAFFIC_TYPE = "REJECT"  # the CIS AWS Foundations / Security Hub EC2.6 minimum
-STRICTEST_TRAFFIC_TYPE = "ALL"
-INTERVALS = (60, 600)
 
 
 def _shown(raw: Any) -> str:
@@ -68,23 +65,21 @@ def _fields(raw: Any) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(f.strip() for f in raw))
 
 
-def _destinations(raw: Any) -> tuple[str, ...] | None:
-    if not isinstance(raw, list) or not raw:
-        return None
-    if not all(isinstance(p, str) and p.strip().startswith("arn:") for p in raw):
-        return None
-    return tuple(dict.fromkeys(p.strip() for p in raw))
+ROLE_ARN = r"^arn:(aws|aws-cn|aws-us-gov):iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
 
 
-ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+def _arns(pattern: str) -> Callable[[Any], tuple[str, ...] | None]:
+    """A reader of a non-empty list of ARNs that each match ``pattern`` (duplicates dropped)."""
+    form = re.compile(pattern)
 
+    def read(raw: Any) -> tuple[str, ...] | None:
+        if not isinstance(raw, list) or not raw:
+            return None
+        if not all(isinstance(a, str) and form.match(a.strip()) for a in raw):
+            return None
+        return tuple(dict.fromkeys(a.strip() for a in raw))
 
-def _roles(raw: Any) -> tuple[str, ...] | None:
-    if not isinstance(raw, list) or not raw:
-        return None
-    if not all(isinstance(r, str) and ROLE_ARN.match(r.strip()) for r in raw):
-        return None
-    return tuple(dict.fromkeys(r.strip() for r in raw))
+    return read
 
 
 def _unknown_fields(raw: Any) -> str:
@@ -112,8 +107,8 @@ KNOBS = (
         TRAFFIC_TYPE_KEY,
         _traffic,
         f"one of {', '.join(TRAFFIC_TYPES)}",
-        STRICTEST_TRAFFIC_TYPE,
-        f"{STRICTEST_TRAFFIC_TYPE} traffic is required",
+        "ALL",
+        "ALL traffic is required",
     ),
     Knob(
         MIN_RETENTION_KEY,
@@ -126,8 +121,8 @@ KNOBS = (
     Knob(
         MAX_INTERVAL_KEY,
         _interval,
-        "60 or 600",
-        60,
+        " or ".join(map(str, INTERVALS)),
+        min(INTERVALS),
         "a MaxAggregationInterval of 60 s is required",
     ),
     Knob(
@@ -141,14 +136,14 @@ KNOBS = (
     ),
     Knob(
         ALLOWED_DESTINATIONS_KEY,
-        _destinations,
+        _arns(r"^arn:"),
         "a list of destination ARN patterns (such as ['arn:aws:s3:::org-log-archive*'])",
         (),
         "no destination is allowed",
     ),
     Knob(
         DESTINATION_ROLES_KEY,
-        _roles,
+        _arns(ROLE_ARN),
         "a list of IAM role ARNs (such as ['arn:aws:iam::111111111111:role/prowler-scan'])",
         (),
         "no role reads other accounts' destinations",

@@ -146,21 +146,14 @@ def _log_group(destination: Destination, client_for: ClientFor) -> DestinationSt
 
 def _encryption(s3, bucket: str, **proof: str) -> dict:
     try:
-        rules = s3.get_bucket_encryption(Bucket=bucket, **proof)[
-            "ServerSideEncryptionConfiguration"
-        ]
+        found = s3.get_bucket_encryption(Bucket=bucket, **proof)
     except ClientError as error:
         if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
             return {"encryption": ""}
         raise
-    default = next(
-        (
-            rule["ApplyServerSideEncryptionByDefault"]
-            for rule in rules.get("Rules", [])
-            if "ApplyServerSideEncryptionByDefault" in rule
-        ),
-        {},
-    )
+    rules = found["ServerSideEncryptionConfiguration"].get("Rules", [])
+    key = "ApplyServerSideEncryptionByDefault"
+    default = next((rule[key] for rule in rules if key in rule), {})
     return {
         "encryption": default.get("SSEAlgorithm", ""),
         "kms_key_id": default.get("KMSMasterKeyID"),
@@ -283,7 +276,7 @@ def _stream(destination: Destination, client_for: ClientFor) -> DestinationState
     return DestinationState(status="exists")
 
 
-_PROBES = {"cloud-watch-logs": _log_group, "s3": _bucket, "kinesis-data-firehose": _stream}
+_PROBES = {"cloud-watch-logs": _log_group, "kinesis-data-firehose": _stream}  # S3: _bucket
 
 
 def check_destination(

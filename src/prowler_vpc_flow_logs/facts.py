@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field
 
 from prowler_vpc_flow_logs.aws_errors import advice, error_code
 
-DestinationKind = Literal["cloud-watch-logs", "s3", "kinesis-data-firehose"]
+FixableKind = Literal["cloud-watch-logs", "s3"]  # what the fix creates (no Firehose)
+DestinationKind = Literal[FixableKind, "kinesis-data-firehose"]
+FIXABLE_KINDS: tuple[str, ...] = get_args(FixableKind)
 # "forbidden": a bucket of another account that answers this account's reads with 403 (it
 # exists: S3 answers 404 for a bucket that does not); its flow logs are judged by their delivery.
 DestinationStatus = Literal["exists", "missing", "unverifiable", "forbidden", "error"]

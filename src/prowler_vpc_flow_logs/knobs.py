@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from prowler_vpc_flow_logs import record_format
 from prowler_vpc_flow_logs.facts import (
@@ -30,6 +30,8 @@ DESTINATION_ROLES_KEY = "vpc_flow_logs_destination_roles"
 
 NEVER_EXPIRE = "never"  # the strictest retention: records must never expire
 Retention = int | Literal["never"]
+Interval = Literal[60, 600]  # the MaxAggregationInterval values AWS accepts, in seconds
+INTERVALS: tuple[int, ...] = get_args(Interval)
 DEFAULT_INTERVAL = 600  # AWS's MaxAggregationInterval when a flow log does not say
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 

@@ -8,12 +8,15 @@ import sys
 
 from prowler_vpc_flow_logs import config
 from prowler_vpc_flow_logs.errors import FAILED, UserError
+from prowler_vpc_flow_logs.facts import FIXABLE_KINDS
+from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL, INTERVALS
+from prowler_vpc_flow_logs.policy import DEFAULT_TRAFFIC_TYPE, TRAFFIC_TYPES
 from prowler_vpc_flow_logs.prowler_provider import load_config_file
 from prowler_vpc_flow_logs.remediation.accounts import check_account_ids, check_role_settings
 from prowler_vpc_flow_logs.remediation.batches import BATCH_SIZE
-from prowler_vpc_flow_logs.remediation.fix import Scope, plan_fix, run_fix
+from prowler_vpc_flow_logs.remediation.fix import Scope, plan_fix, run_fix, scanner
 from prowler_vpc_flow_logs.remediation.ledger import check_writable
-from prowler_vpc_flow_logs.remediation.models import TAG_KEY
+from prowler_vpc_flow_logs.remediation.models import TAG_KEY, FixSettings
 from prowler_vpc_flow_logs.remediation.targets import from_flags
 from prowler_vpc_flow_logs.remediation.validate import settings_from
 from prowler_vpc_flow_logs.remediation.waiter import DEFAULT_WAIT
@@ -32,6 +35,7 @@ from .progress import RunProgress
 from .text import fix_plan_text, fix_text
 
 MAX_BATCH = 1000
+TRAFFIC_DEFAULT = FixSettings.model_fields["traffic_type"].default
 
 
 def _prowler_config(path: str) -> dict:
@@ -55,20 +59,8 @@ def _scope(args: argparse.Namespace) -> Scope:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    settings = settings_from(
-        {
-            "log_destination_type": args.log_destination_type,
-            "log_group_name": args.log_group_name,
-            "deliver_logs_permission_arn": args.deliver_logs_permission_arn,
-            "log_destination": args.log_destination,
-            "traffic_type": args.traffic_type,
-            "max_aggregation_interval": args.max_aggregation_interval,
-            "log_format": args.log_format,
-            "create_log_group": args.create_log_group,
-            "retention_in_days": args.retention_in_days,
-            "kms_key_id": args.kms_key_id,
-        }
-    )
+    scanner()  # a Prowler that cannot scan is said before anything else
+    settings = settings_from({name: getattr(args, name) for name in FixSettings.model_fields})
     if args.dry_run and args.yes:
         raise UserError(
             "conflicting flags: --dry-run changes nothing, so --yes has no meaning with it"
@@ -95,16 +87,7 @@ def _fix(args: argparse.Namespace) -> int:
             args.batch_size, scope.max_workers,
         )  # fmt: skip
     emit(args, result, fix_text(result))
-    blocked = result.blocked or result.cannot_fix
-    problems = (
-        result.failed
-        or result.not_active
-        or result.untagged
-        or result.unreadable
-        or result.account_errors
-        or blocked
-    )
-    return FAILED if problems else 0
+    return FAILED if result.left_for_the_user else 0
 
 
 FIX_EXAMPLES = """\
@@ -123,106 +106,49 @@ FIX_EXAMPLES = """\
 
 def register(subparsers) -> None:
     fix = command(
-        subparsers,
-        "fix",
-        "create the missing VPC flow logs (recorded, undoable)",
+        subparsers, "fix", "create the missing VPC flow logs (recorded, undoable)",
         "Create a VPC flow log for every VPC that fails the check. The plan comes from the check's "
         "own verdicts and is shown (and confirmed) before any write; every flow log is tagged "
         f"{TAG_KEY}=RUN_ID and recorded, so `vpc-flow-logs backout RUN_ID` removes exactly those. "
         "Flags that shape the flow log are spelled as `aws ec2 create-flow-logs` spells them.",
         FIX_EXAMPLES,
-    )
-    fix.add_argument(
-        "--region",
-        action="append",
-        metavar="R",
-        help="region to scan, or to look --vpc-id up in (repeatable; default: every enabled region)",
-    )
-    fix.add_argument(
-        "--vpc-id",
-        action="append",
-        metavar="ID",
-        help="fix only this VPC, even an unused one (repeatable; needs --region or a default region)",
-    )
-    fix.add_argument(
-        "--from-findings",
-        nargs="+",
-        action="extend",
-        metavar="FILE",
+    )  # fmt: skip
+    add = fix.add_argument
+    add("--region", action="append", metavar="R",
+        help="region to scan, or to look --vpc-id up in (repeatable; default: every enabled region)")  # fmt: skip
+    add("--vpc-id", action="append", metavar="ID",
+        help="fix only this VPC, even an unused one (repeatable; needs --region or a default region)")  # fmt: skip
+    add("--from-findings", nargs="+", action="extend", metavar="FILE",
         help="fix the FAIL findings of Prowler OCSF JSON files (prowler ... -M json-ocsf), each in its "
-        "finding's own account; muted findings are skipped",
-    )
-    fix.add_argument(
-        "--log-destination-type",
-        choices=("cloud-watch-logs", "s3"),
-        help="as aws ec2 create-flow-logs --log-destination-type (required; Firehose is not offered)",
-    )
-    fix.add_argument(
-        "--log-group-name",
-        metavar="NAME",
-        help="as --log-group-name of create-flow-logs: the log group, with cloud-watch-logs",
-    )
-    fix.add_argument(
-        "--deliver-logs-permission-arn",
-        metavar="ARN",
+        "finding's own account; muted findings are skipped")  # fmt: skip
+    add("--log-destination-type", choices=FIXABLE_KINDS,
+        help="as aws ec2 create-flow-logs --log-destination-type (required; Firehose is not offered)")  # fmt: skip
+    add("--log-group-name", metavar="NAME",
+        help="as --log-group-name of create-flow-logs: the log group, with cloud-watch-logs")  # fmt: skip
+    add("--deliver-logs-permission-arn", metavar="ARN",
         help="as --deliver-logs-permission-arn of create-flow-logs: the IAM role that "
         "vpc-flow-logs.amazonaws.com assumes to write to the log group; {account} in it stands for "
-        "each account (arn:aws:iam::{account}:role/NAME), as every account needs its own",
-    )
-    fix.add_argument(
-        "--log-destination",
-        metavar="BUCKET_ARN",
-        help="as --log-destination of create-flow-logs: arn:aws:s3:::BUCKET[/PREFIX], with s3",
-    )
-    fix.add_argument(
-        "--traffic-type",
-        choices=("ALL", "REJECT", "ACCEPT"),
-        default="ALL",
-        help="as --traffic-type of create-flow-logs (default: ALL); must satisfy the check's policy",
-    )
-    fix.add_argument(
-        "--max-aggregation-interval",
-        type=int,
-        choices=(60, 600),
-        help="as --max-aggregation-interval of create-flow-logs, in seconds (default: the --config-file's vpc_flow_logs_max_aggregation_interval, else AWS's 600)",
-    )
-    fix.add_argument(
-        "--log-format",
-        metavar="FMT",
-        help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format, plus the --config-file's vpc_flow_logs_required_fields it lacks)",
-    )
-    fix.add_argument(
-        "--create-log-group",
-        action="store_true",
-        help="create the log group in each region where it is missing (tagged with the run id; the backout keeps it)",
-    )
-    fix.add_argument(
-        "--retention-in-days",
-        type=int,
-        metavar="N",
-        help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: the --config-file's vpc_flow_logs_min_retention_days rounded up to a value CloudWatch Logs accepts, else records never expire)",
-    )
-    fix.add_argument(
-        "--kms-key-id",
-        metavar="KEY_ARN",
-        help="as aws logs create-log-group --kms-key-id, for a created log group (required with --create-log-group when the --config-file sets vpc_flow_logs_require_kms: true)",
-    )
-    fix.add_argument(
-        "--config-file",
-        metavar="FILE",
-        help="Prowler config file whose vpc_flow_logs_* knobs the new flow logs must satisfy (default: traffic REJECT, the other knobs off); it sets the defaults above and refuses a destination that would not satisfy it",
-    )
-    fix.add_argument(
-        "--wait",
-        type=int,
-        default=DEFAULT_WAIT,
-        metavar="SECONDS",
-        help=f"how long to wait for the new flow logs to be ACTIVE (default: {DEFAULT_WAIT}; 0: do not wait)",
-    )
-    fix.add_argument(
-        "--dry-run", action="store_true", help="show the plan; read only, change nothing"
-    )
-    fix.add_argument("--yes", action="store_true", help="do not ask before creating")
+        "each account (arn:aws:iam::{account}:role/NAME), as every account needs its own")  # fmt: skip
+    add("--log-destination", metavar="BUCKET_ARN",
+        help="as --log-destination of create-flow-logs: arn:aws:s3:::BUCKET[/PREFIX], with s3")  # fmt: skip
+    add("--traffic-type", choices=TRAFFIC_TYPES,
+        help=f"as --traffic-type of create-flow-logs (default: {TRAFFIC_DEFAULT}); must satisfy the check's policy")  # fmt: skip
+    add("--max-aggregation-interval", type=int, choices=INTERVALS,
+        help=f"as --max-aggregation-interval of create-flow-logs, in seconds (default: the --config-file's vpc_flow_logs_max_aggregation_interval, else AWS's {DEFAULT_INTERVAL})")  # fmt: skip
+    add("--log-format", metavar="FMT",
+        help="as --log-format of create-flow-logs, e.g. '${srcaddr} ${dstaddr} ${action}' (default: AWS's default format, plus the --config-file's vpc_flow_logs_required_fields it lacks)")  # fmt: skip
+    add("--create-log-group", action="store_true",
+        help="create the log group in each region where it is missing (tagged with the run id; the backout keeps it)")  # fmt: skip
+    add("--retention-in-days", type=int, metavar="N",
+        help="as aws logs put-retention-policy --retention-in-days, for a created log group (default: the --config-file's vpc_flow_logs_min_retention_days rounded up to a value CloudWatch Logs accepts, else records never expire)")  # fmt: skip
+    add("--kms-key-id", metavar="KEY_ARN",
+        help="as aws logs create-log-group --kms-key-id, for a created log group (required with --create-log-group when the --config-file sets vpc_flow_logs_require_kms: true)")  # fmt: skip
+    add("--config-file", metavar="FILE",
+        help=f"Prowler config file whose vpc_flow_logs_* knobs the new flow logs must satisfy (default: traffic {DEFAULT_TRAFFIC_TYPE}, the other knobs off); it sets the defaults above and refuses a destination that would not satisfy it")  # fmt: skip
+    add("--wait", type=int, default=DEFAULT_WAIT, metavar="SECONDS",
+        help=f"how long to wait for the new flow logs to be ACTIVE (default: {DEFAULT_WAIT}; 0: do not wait)")  # fmt: skip
+    add("--dry-run", action="store_true", help="show the plan; read only, change nothing")
+    add("--yes", action="store_true", help="do not ask before creating")
     add_profile(fix)
     add_account_options(fix, "fix")
     add_role_options(
@@ -230,12 +156,7 @@ def register(subparsers) -> None:
         "the role assumed in every account other than the caller's, arn:aws:iam::ACCOUNT:role/NAME (as Prowler's -R)",
         "accounts and regions worked on",
     )
-    fix.add_argument(
-        "--batch-size",
-        type=int,
-        default=BATCH_SIZE,
-        metavar="N",
-        help=f"VPCs per CreateFlowLogs call, as --resource-ids of create-flow-logs takes several (default: {BATCH_SIZE}; at most {MAX_BATCH})",
-    )
+    add("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+        help=f"VPCs per CreateFlowLogs call, as --resource-ids of create-flow-logs takes several (default: {BATCH_SIZE}; at most {MAX_BATCH})")  # fmt: skip
     add_state_and_output(fix)
     fix.set_defaults(func=_fix)
