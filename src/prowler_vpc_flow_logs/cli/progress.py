@@ -15,13 +15,7 @@ class RunProgress:
 
     def __init__(self, fix_plan: FixPlan) -> None:
         self.labels = {(f.account, f.vpc_id): f.label for f in fix_plan.fixes}
-        self.places_left: dict[str, int] = {}
-        for fix in fix_plan.fixes:
-            self.places_left.setdefault(fix.account, 0)
-        for plan in fix_plan.plans:
-            regions = {f.region for f in plan.fixes} | set(plan.log_groups_to_create)
-            if plan.fixes:
-                self.places_left[plan.account] = len(regions)
+        self.places_left = {p.account: len(p.work_regions) for p in fix_plan.plans if p.fixes}
         self.created = self.failed = 0
         self.lock = threading.Lock()
         self._context = None
