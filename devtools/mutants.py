@@ -49,8 +49,8 @@ MUTANTS = (
     Mutant(
         "throttling-advice-dropped",
         "aws_errors.py",
-        "if code in THROTTLING_CODES:",
-        "if False:",
+        "    if throttled(code):",
+        "    if False:",
         ("tests/test_matrix_throttling.py",),
     ),
     Mutant(
@@ -79,8 +79,8 @@ MUTANTS = (
     Mutant(
         "lost-answer-not-looked-up-by-tag",
         "remediation/batches.py",
-        "            return tagged_flow_logs(self.ec2, self.run_id, [fix.vpc_id for fix in fixes])",
-        "            return {}",
+        "        outcome, rest, _ = self._appeared(fixes, before)",
+        "        outcome, rest, _ = Outcome(), fixes, None",
         ("tests/test_matrix_fix_faults.py",),
     ),
     Mutant(

@@ -7,6 +7,8 @@ import functools
 import re
 from collections.abc import Iterable
 
+import botocore.loaders
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs.aws_errors import error_message
@@ -21,15 +23,10 @@ SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 
 
 def share_service_models() -> None:
-    """Parse each AWS service's model once per process, not once per account.
-
-    botocore gives every session its own loader, and Prowler's AwsProvider builds sessions of its
-    own for every account, so each account would parse the EC2, S3, ... models again (about 1.5 s
-    of CPU per account). One loader per data path serves them all; the models are read only.
-    """
-    import botocore.loaders
-    import botocore.session
-
+    """Parse each AWS service's model once per process, not once per account (about 1.5 s of CPU
+    each): one loader per data path serves every session; the models are read only."""
+    # Process-wide, because Prowler's AwsProvider makes the sessions: botocore has no public hook
+    # for their loader (tests/test_botocore_reliances.py fails if this stops sharing it).
     if not hasattr(botocore.session.create_loader, "cache_info"):
         botocore.session.create_loader = functools.lru_cache(maxsize=None)(
             botocore.loaders.create_loader

@@ -6,11 +6,10 @@ findable (the ledger, or the backout's search by tag). A batch AWS refuses as a 
 in halves until the VPC that causes it stands alone (at most 2N-1 calls for N VPCs).
 
 AWS answers a batch in one of three shapes, and none may leave a flow log behind: everything
-made (each tagged by TagSpecifications); part refused in ``Unsuccessful`` (the rest made and
-tagged); or an error for the whole call after part of it was applied (moto 5.2.5 does this on a
-duplicate, and leaves what it made untagged). So the VPCs' flow logs are listed before each call,
-and after a refused call or a lost answer every flow log that appeared on them, to the requested
-destination, is the run's: recorded in the ledger, then tagged (adopted).
+made and tagged; part refused in ``Unsuccessful``; or an error for the whole call after part of
+it was applied (moto 5.2.5 does this on a duplicate, leaving what it made untagged). So the VPCs'
+flow logs are listed before each call, and after a refused call or a lost answer every new one
+on them, to the requested destination, is the run's: recorded, then tagged (adopted).
 """
 
 from __future__ import annotations
@@ -20,12 +19,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from prowler_vpc_flow_logs.aws_errors import (
-    DENIED_CODES,
-    THROTTLING_CODES,
-    error_code,
-    error_message,
-)
+from prowler_vpc_flow_logs.aws_errors import DENIED_CODES, error_code, error_message, throttled
 from prowler_vpc_flow_logs.destinations import parse_flow_log
 
 from .ledger import CreateFailed, CreateRequested, FlowLogCreated, Ledger, now
@@ -33,6 +27,7 @@ from .models import OUTCOME_UNKNOWN, TAG_KEY, Created, Failed, FixSettings, Plan
 
 BATCH_SIZE = 100  # VPCs per CreateFlowLogs call (AWS accepts 1000 for VPCs; a refusal costs less)
 FILTER_VALUES = 200  # values DescribeFlowLogs takes in one filter
+ALREADY_EXISTS = "FlowLogAlreadyExists"  # EC2's error code for a duplicate flow log
 
 
 def create_request(settings: FixSettings, run_id: str, vpc_ids: list[str], where: str = "") -> dict:
@@ -60,14 +55,17 @@ def create_request(settings: FixSettings, run_id: str, vpc_ids: list[str], where
     return params
 
 
-ALREADY_EXISTS = "FlowLogAlreadyExists"  # EC2's error code for a duplicate flow log
-
-
 @dataclass
 class Outcome:
     created: list[Created] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     untagged: list[str] = field(default_factory=list)  # adopted, recorded, but not tagged: why
+
+    def add(self, part: Outcome) -> Outcome:
+        self.created += part.created
+        self.failed += part.failed
+        self.untagged += part.untagged
+        return self
 
 
 def run_tag(raw: dict) -> str | None:
@@ -75,21 +73,19 @@ def run_tag(raw: dict) -> str | None:
     return {t["Key"]: t["Value"] for t in raw.get("Tags") or []}.get(TAG_KEY)
 
 
+def describe_flow_logs(ec2, **params) -> dict[str, dict]:
+    """Every flow log DescribeFlowLogs answers ``params`` with, all pages, by id."""
+    pages = ec2.get_paginator("describe_flow_logs").paginate(**params)
+    return {fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]}
+
+
 def flow_logs_on(ec2, vpc_ids: list[str], *filters: dict) -> dict[str, dict]:
-    """Every flow log on these VPCs (and matching ``filters``), by id: DescribeFlowLogs with
-    at most FILTER_VALUES VPC ids a filter, paginated."""
+    """Every flow log on these VPCs (and matching ``filters``), by id; FILTER_VALUES VPCs a call."""
     found: dict[str, dict] = {}
     for start in range(0, len(vpc_ids), FILTER_VALUES):
         chunk = {"Name": "resource-id", "Values": vpc_ids[start : start + FILTER_VALUES]}
-        pages = ec2.get_paginator("describe_flow_logs").paginate(Filters=[*filters, chunk])
-        found.update({fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]})
+        found |= describe_flow_logs(ec2, Filters=[*filters, chunk])
     return found
-
-
-def tagged_flow_logs(ec2, run_id: str, vpc_ids: list[str]) -> dict[str, str]:
-    """VPC id -> the run's flow log on it (found by the run tag)."""
-    tag = {"Name": f"tag:{TAG_KEY}", "Values": [run_id]}
-    return {fl["ResourceId"]: id_ for id_, fl in flow_logs_on(ec2, vpc_ids, tag).items()}
 
 
 class BatchCreator:
@@ -102,9 +98,11 @@ class BatchCreator:
         self.account, self.region = account, region
         self.run_id = ledger.path.stem
 
-    def create(self, fixes: list[PlannedFix]) -> Outcome:
-        """One CreateFlowLogs call for ``fixes`` (more when AWS refuses the batch)."""
-        before = self._flow_logs_on([fix.vpc_id for fix in fixes])
+    def create(self, fixes: list[PlannedFix], before: dict[str, dict] | None = None) -> Outcome:
+        """One CreateFlowLogs call for ``fixes`` (more when AWS refuses the batch). ``before``:
+        their VPCs' flow logs, when just listed (else they are listed here)."""
+        if before is None:
+            before = self._flow_logs_on([fix.vpc_id for fix in fixes])
         outcome = Outcome()
         if before is not None:  # a duplicate made since the plan: say so, send no doomed create
             taken = self._already_written(before)
@@ -125,15 +123,15 @@ class BatchCreator:
         try:
             response = self.ec2.create_flow_logs(**request)
         except ClientError as error:
-            return _joined(outcome, self._refused(fixes, error, before))
+            return outcome.add(self._refused(fixes, error, before))
         except BotoCoreError as error:  # the answer was lost: what appeared says what was made
-            return _joined(outcome, self._answer_lost(fixes, error, before))
+            return outcome.add(self._answer_lost(fixes, error, before))
         unsuccessful = {
             item.get("ResourceId", ""): item.get("Error") or {}
             for item in response.get("Unsuccessful") or []
         }
         made = self._record(fixes, self._made(ids, response))
-        _joined(outcome, made)
+        outcome.add(made)
         for fix in [f for f in fixes if f.vpc_id not in {c.vpc_id for c in made.created}]:
             error = unsuccessful.get(fix.vpc_id, {})
             code = str(error.get("Code", "Unsuccessful"))
@@ -154,14 +152,14 @@ class BatchCreator:
 
     def _already_written(self, flow_logs: dict[str, dict]) -> dict[str, str]:
         """VPC id -> why it cannot get our flow log: one of another writer already writes there."""
-        taken: dict[str, str] = {}
-        for flow_log_id, raw in flow_logs.items():
-            if run_tag(raw) != self.run_id and self._writes_like_ours(raw):
-                taken[raw.get("ResourceId", "")] = (
-                    f"{flow_log_id} already writes to that destination (it appeared after the "
-                    f"plan); delete or repair {flow_log_id}, or choose another destination"
-                )
-        return taken
+        return {
+            raw.get("ResourceId", ""): (
+                f"{flow_log_id} already writes to that destination (it appeared after the "
+                f"plan); delete or repair {flow_log_id}, or choose another destination"
+            )
+            for flow_log_id, raw in flow_logs.items()
+            if run_tag(raw) != self.run_id and self._writes_like_ours(raw)
+        }
 
     def _made(self, ids: list[str], response: dict) -> dict[str, str]:
         """VPC id -> new flow log id: through the run tag (the answer does not say which is
@@ -169,8 +167,9 @@ class BatchCreator:
         made = response.get("FlowLogIds") or []
         if len(ids) == 1 and len(made) == 1 and not response.get("Unsuccessful"):
             return {ids[0]: made[0]}
+        tag = {"Name": f"tag:{TAG_KEY}", "Values": [self.run_id]}
         try:
-            return tagged_flow_logs(self.ec2, self.run_id, ids)
+            return {fl["ResourceId"]: i for i, fl in flow_logs_on(self.ec2, ids, tag).items()}
         except (ClientError, BotoCoreError):
             failed = {item.get("ResourceId") for item in response.get("Unsuccessful") or []}
             succeeded = [vpc_id for vpc_id in ids if vpc_id not in failed]
@@ -178,14 +177,14 @@ class BatchCreator:
 
     def _appeared(
         self, fixes: list[PlannedFix], before: dict[str, dict] | None
-    ) -> tuple[Outcome, list[PlannedFix]]:
-        """After a refused call or a lost answer: the flow logs the call made on these VPCs, and
-        the fixes still without one. With the list from before the call, every new one to the
-        requested destination counts (untagged ones are recorded, then tagged: adopted); without
-        it, only those carrying the run tag."""
+    ) -> tuple[Outcome, list[PlannedFix], dict[str, dict] | None]:
+        """After a refused call or a lost answer: the flow logs the call made on these VPCs, the
+        fixes still without one, and the VPCs' flow logs now. With the list from before the call,
+        every new one to the requested destination counts (untagged ones are recorded, then
+        tagged: adopted); without it, only those carrying the run tag."""
         after = self._flow_logs_on([fix.vpc_id for fix in fixes])
         if after is None:
-            return Outcome(), fixes
+            return Outcome(), fixes, None
         made: dict[str, str] = {}
         untagged: list[str] = []
         for flow_log_id, raw in after.items():
@@ -207,24 +206,25 @@ class BatchCreator:
                     f"({error_message(error)}): the backout keeps untagged flow logs, so delete "
                     "them by hand after it"
                 )
-        return outcome, [fix for fix in fixes if fix.vpc_id not in made]
+        return outcome, [fix for fix in fixes if fix.vpc_id not in made], after
 
     def _refused(
         self, fixes: list[PlannedFix], error: ClientError, before: dict[str, dict] | None
     ) -> Outcome:
         """AWS refused the whole call: keep what it made anyway, then split, or fail each VPC."""
-        outcome, rest = self._appeared(fixes, before)
-        if len(rest) > 1 and error_code(error) not in DENIED_CODES | THROTTLING_CODES:
+        outcome, rest, after = self._appeared(fixes, before)
+        code = error_code(error)
+        if len(rest) > 1 and code not in DENIED_CODES and not throttled(code):
             for half in (rest[: len(rest) // 2], rest[len(rest) // 2 :]):
-                _joined(outcome, self.create(half))
+                outcome.add(self.create(half, after))  # ``after`` lists the halves' VPCs
             return outcome
-        outcome.failed += [self._failure(f, error_code(error), error_message(error)) for f in rest]
+        outcome.failed += [self._failure(f, code, error_message(error)) for f in rest]
         return outcome
 
     def _answer_lost(
         self, fixes: list[PlannedFix], error: BotoCoreError, before: dict[str, dict] | None
     ) -> Outcome:
-        outcome, rest = self._appeared(fixes, before)
+        outcome, rest, _ = self._appeared(fixes, before)
         message = (
             f"the answer to CreateFlowLogs was lost ({error}); if AWS created the flow log, it "
             f"carries the tag {TAG_KEY}={self.run_id} and `vpc-flow-logs backout {self.run_id}` finds it"
@@ -257,10 +257,3 @@ class BatchCreator:
         return Failed(
             vpc_id=fix.vpc_id, region=self.region, code=code, message=message, account=self.account
         )
-
-
-def _joined(into: Outcome, part: Outcome) -> Outcome:
-    into.created += part.created
-    into.failed += part.failed
-    into.untagged += part.untagged
-    return into

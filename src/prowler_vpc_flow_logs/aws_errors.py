@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
-from botocore.retries.standard import ThrottledRetryableChecker
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker
 
 # Codes with which AWS refuses a call for lack of permission.
 DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "403", "Forbidden"}
 )
 
-# botocore's own list of throttling codes (what its standard retry mode retries), plus "503":
-# an S3 HEAD answer has no body, so a SlowDown reaches botocore as its status code only.
-THROTTLING_CODES = frozenset(ThrottledRetryableChecker._THROTTLED_ERROR_CODES) | {"503"}
-
 # Codes with which S3 and the other services say a resource does not exist.
 NOT_FOUND_CODES = frozenset(
     {"404", "NoSuchBucket", "NotFound", "ResourceNotFoundException", "NoSuchEntity"}
 )
+
+_THROTTLED = (
+    ThrottledRetryableChecker()
+)  # what botocore's standard retry mode retries as throttling
+
+
+def throttled(code: str) -> bool:
+    """Whether ``code`` says AWS throttled the call: botocore's own verdict, or "503" (an S3 HEAD
+    answer has no body, so a SlowDown reaches botocore as its status code only)."""
+    context = RetryContext(attempt_number=1, parsed_response={"Error": {"Code": code}})
+    return code == "503" or _THROTTLED.is_retryable(context)
 
 
 def error_code(error: Exception) -> str:
@@ -35,7 +42,7 @@ def error_message(error: Exception) -> str:
 
 def advice(action: str, code: str) -> str:
     """What to do about a failed read: wait for throttling, else grant the action."""
-    if code in THROTTLING_CODES:
+    if throttled(code):
         return (
             "AWS throttled it beyond botocore's retries; run the scan again, or raise "
             "--aws-retries-max-attempts"
