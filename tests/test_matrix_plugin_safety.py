@@ -17,7 +17,7 @@ from unittest import mock
 import pytest
 from prowler.lib.outputs import finding as finding_module
 
-from prowler_vpc_flow_logs import activation, cli, prowler_integration, selftest
+from prowler_vpc_flow_logs import activation, cli, selftest
 from prowler_vpc_flow_logs.activation import (
     OUR_CHECK_DIR,
     ProwlerInstall,
@@ -94,7 +94,7 @@ def test_uninstall_without_backup_or_wheel_says_how_to_recover(tmp_path):
     install = fake_prowler(tmp_path)
     shutil.rmtree(install.check_dir)
     failed = subprocess.CompletedProcess([], 1, "", "no network")
-    with mock.patch.object(activation.subprocess, "run", return_value=failed):
+    with mock.patch.object(subprocess, "run", return_value=failed):
         with pytest.raises(
             UserError, match="pip install --force-reinstall --no-deps prowler==5.46.0"
         ):
@@ -119,13 +119,13 @@ def test_custom_folder_run_cleanup_is_undone(tmp_path):
 
 
 def test_hook_registers_only_inside_prowlers_tree(tmp_path):
-    with mock.patch.object(prowler_integration.atexit, "register") as register:
-        prowler_integration.keep_check_after_custom_folder_run(
+    with mock.patch.object(activation.atexit, "register") as register:
+        activation.keep_check_after_custom_folder_run(
             str(OUR_CHECK_DIR / "vpc_flow_logs_enabled.py")
         )
         register.assert_not_called()
-        inside = tmp_path / prowler_integration.CHECK_FOLDER / "vpc_flow_logs_enabled.py"
-        prowler_integration.keep_check_after_custom_folder_run(str(inside))
+        inside = tmp_path / activation.CHECK_FOLDER / "vpc_flow_logs_enabled.py"
+        activation.keep_check_after_custom_folder_run(str(inside))
         register.assert_called_once()
 
 
@@ -244,7 +244,7 @@ def test_install_twice_is_harmless(tmp_path):
 
 def test_uninstall_without_install_is_harmless(tmp_path):
     install = fake_prowler(tmp_path)
-    with mock.patch.object(activation.subprocess, "run", side_effect=AssertionError("no download")):
+    with mock.patch.object(subprocess, "run", side_effect=AssertionError("no download")):
         assert "nothing to do" in uninstall_check(install)
     assert files(install.check_dir) == BUILTIN and active_check(install) == "built-in"
 

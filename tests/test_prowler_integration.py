@@ -32,12 +32,17 @@ def checks_metadata() -> dict:
     )
 
 
+def unwrapped(monkeypatch) -> None:
+    """Prowler's own get_check_compliance for this test; monkeypatch puts back what was there."""
+    original = integration.prowlers_get_check_compliance()
+    monkeypatch.setattr(finding_module, "get_check_compliance", original)
+
+
 @pytest.fixture
-def patched():
-    integration.restore_get_check_compliance()
+def patched(monkeypatch):
+    unwrapped(monkeypatch)
     assert integration.keep_cis_mappings_in_findings()
     yield finding_module.get_check_compliance
-    integration.restore_get_check_compliance()
 
 
 def test_prioritised_moves_cis_keys_first_and_keeps_everything():
@@ -117,7 +122,7 @@ def test_install_is_idempotent(patched):
 
 
 def test_degrades_with_a_warning_when_prowler_differs(monkeypatch, caplog):
-    integration.restore_get_check_compliance()
+    unwrapped(monkeypatch)
     monkeypatch.delattr(finding_module, "get_check_compliance")
     with caplog.at_level(logging.WARNING):
         assert integration.keep_cis_mappings_in_findings() is False
@@ -126,12 +131,11 @@ def test_degrades_with_a_warning_when_prowler_differs(monkeypatch, caplog):
 
 
 def test_warns_when_the_asff_writer_no_longer_keeps_the_first_keys(monkeypatch, caplog):
-    integration.restore_get_check_compliance()
+    unwrapped(monkeypatch)
     monkeypatch.setattr(ASFF, "format_compliance", staticmethod(lambda compliance: ([], [])))
     with caplog.at_level(logging.WARNING):
         assert integration.keep_cis_mappings_in_findings()
     assert "no longer keeps the first compliance keys" in caplog.text
-    integration.restore_get_check_compliance()
 
 
 def test_a_failing_reorder_never_loses_the_finding(monkeypatch, caplog):

@@ -9,12 +9,14 @@ saying why, and a CRITICAL log line Prowler shows by default, never "There are n
 from prowler.lib.check.models import Check, Check_Report_AWS
 
 try:
+    from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
     from prowler_vpc_flow_logs.flow_logs_client import flow_logs_client
     from prowler_vpc_flow_logs.prowler_integration import hook_into_prowler, reports
 
     # Keep our CIS mappings within Security Hub's 20 standards (Prowler loads plug-in frameworks
-    # last), and put this folder back if a `prowler -x` run deletes it: prowler_integration.py.
-    hook_into_prowler(__file__)
+    # last), and put this folder back if a `prowler -x` run deletes it.
+    hook_into_prowler()
+    keep_check_after_custom_folder_run(__file__)
     UNAVAILABLE = None
 except Exception as error:  # the package is missing or broken: say so in findings
     UNAVAILABLE = error

@@ -1,52 +1,36 @@
 """Put our check in place of Prowler's built-in ``vpc_flow_logs_enabled`` and take it out again.
 
-Prowler only loads ``vpc_flow_logs_enabled`` from its own tree
-(``prowler/providers/aws/services/vpc/vpc_flow_logs_enabled/``); entry-point checks
-cannot replace a built-in id. So ``install`` writes our check files there, one
-atomic ``os.replace`` per file (Prowler never sees a half-written check), after
-backing up the built-in files and verifying them byte for byte against the
-sha256 in Prowler's dist-info RECORD. ``uninstall`` puts the built-in back from
-that backup (or from Prowler's wheel on PyPI when no backup exists) and verifies
-the result against RECORD again.
+Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (CHECK_FOLDER); an entry-point
+check cannot replace a built-in id. So ``install`` backs up the built-in files, verified byte for
+byte against the sha256 in Prowler's dist-info RECORD, and writes ours there, one atomic
+``os.replace`` per file; ``uninstall`` puts the built-in back from that backup and verifies it
+against RECORD again. ``prowler -x checks/`` deletes the check folder when its run ends: the exit
+hook ``keep_check_after_custom_folder_run`` registers puts back what the user had.
 
-``prowler -x checks/`` deletes the check folder at the end of its run; the exit hook that
-prowler_integration registers calls ``restore_after_custom_folder_run``, which puts back what
-the user had before (our installed check, or the built-in from the backup).
-
-The files written into Prowler's tree are a copy of checks/vpc_flow_logs_enabled/ by
-necessity (Prowler loads this check id from nowhere else): after editing them, run
-``vpc-flow-logs install`` again (``make plugin`` does). Everything else they do comes from the
-package, which the venv imports from the checkout.
+The files written into Prowler's tree are a copy of checks/vpc_flow_logs_enabled/: after editing
+them, run ``vpc-flow-logs install`` again (``make plugin`` does).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
+from prowler_vpc_flow_logs import CHECK_FOLDER, CHECK_ID, OUR_CHECK_DIR, __version__, selftest
 from prowler_vpc_flow_logs.errors import FAILED, UserError
-from prowler_vpc_flow_logs.prowler_integration import CHECK_FOLDER
 from prowler_vpc_flow_logs.state import state_dir
-
-# Where the installed package keeps the check (works for wheel and editable installs alike).
-OUR_CHECK_DIR = Path(
-    importlib.util.find_spec("prowler_vpc_flow_logs.check").submodule_search_locations[0]
-)
 
 
 @dataclass(frozen=True)
@@ -123,21 +107,17 @@ def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
     )
 
 
-def _is_our_leftover(name: str, data: bytes) -> bool:
-    """A file of ours that pip left behind when it rewrote the built-in (it is not in RECORD)."""
-    return name in _our_files() and b"prowler_vpc_flow_logs" in data
-
-
 def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[str, bytes] | None:
-    """The built-in files among ``present`` when they match RECORD and the rest are our
-    leftovers (after ``pip install --force-reinstall prowler``); else None."""
+    """The built-in files among ``present`` when they match RECORD and the others are files of
+    ours that pip left behind (``pip install --force-reinstall prowler``); else None."""
     builtin = {name: data for name, data in present.items() if name in install.record}
-    extras = {name: data for name, data in present.items() if name not in install.record}
-    if matches_record(builtin, install.record) and all(
-        _is_our_leftover(*item) for item in extras.items()
-    ):
-        return builtin
-    return None
+    ours = _our_files()
+    leftovers = [
+        name in ours and b"prowler_vpc_flow_logs" in data
+        for name, data in present.items()
+        if name not in builtin
+    ]
+    return builtin if matches_record(builtin, install.record) and all(leftovers) else None
 
 
 def active_check(install: ProwlerInstall) -> str:
@@ -152,7 +132,7 @@ def active_check(install: ProwlerInstall) -> str:
         return "ours"
     if _builtin_part(install, present) is not None:
         return "built-in"
-    written = _written_files(install)
+    written = _read_marker(install.marker).get("files")
     if written and {name: _sha256(data) for name, data in present.items()} == written:
         return "outdated"
     return "modified"
@@ -201,19 +181,15 @@ def _save_marker(install: ProwlerInstall, installed: bool) -> None:
     """Record the activation, with the sha256 of the files ``install`` wrote (so that a later
     edit by hand is told apart from an older version of ours)."""
     written = {name: _sha256(data) for name, data in _our_files().items()} if installed else {}
+    marker = {
+        "prowler_dir": str(install.package_dir),
+        "prowler_version": install.version,
+        "installed": installed,
+        "plugin_version": __version__,
+        "files": written,
+    }
     install.marker.parent.mkdir(parents=True, exist_ok=True)
-    install.marker.write_text(
-        json.dumps(
-            {
-                "prowler_dir": str(install.package_dir),
-                "prowler_version": install.version,
-                "installed": installed,
-                "plugin_version": __version__,
-                "files": written,
-            },
-            indent=2,
-        )
-    )
+    install.marker.write_text(json.dumps(marker, indent=2))
 
 
 def _read_marker(path: Path) -> dict:
@@ -225,16 +201,6 @@ def _read_marker(path: Path) -> dict:
     return marker if isinstance(marker, dict) else {}
 
 
-def _written_files(install: ProwlerInstall) -> dict[str, str]:
-    """The sha256 of the files the last ``install`` wrote into this Prowler ({} when unknown)."""
-    files = _read_marker(install.marker).get("files")
-    return dict(files) if isinstance(files, dict) else {}
-
-
-def _was_installed(install: ProwlerInstall) -> bool:
-    return bool(_read_marker(install.marker).get("installed"))
-
-
 def _markers_of(install: ProwlerInstall) -> list[tuple[Path, dict]]:
     """(path, record) of every Prowler version that lived in this folder, oldest first."""
     paths = sorted((state_dir() / "activation").glob("*.json"), key=lambda p: p.stat().st_mtime)
@@ -242,19 +208,12 @@ def _markers_of(install: ProwlerInstall) -> list[tuple[Path, dict]]:
     return [(path, m) for path, m in found if m.get("prowler_dir") == str(install.package_dir)]
 
 
-def _is_older(version: str, than: object) -> bool:
-    try:
-        return Version(version) < Version(str(than))
-    except InvalidVersion:
-        return False
-
-
 def lost_activation(install: ProwlerInstall) -> str | None:
     """Why our check is not active although it was installed (pip reinstalled or upgraded Prowler,
     which puts the built-in back)."""
     if active_check(install) not in ("built-in", "missing"):
         return None
-    if install.marker.is_file() and not _was_installed(install):
+    if install.marker.is_file() and not _read_marker(install.marker).get("installed"):
         return None  # uninstalled on purpose
     earlier = [m for _, m in _markers_of(install) if m.get("installed")]
     if not earlier:
@@ -263,7 +222,10 @@ def lost_activation(install: ProwlerInstall) -> str | None:
     if last == install.version:
         what = f"Prowler {install.version} was reinstalled after `vpc-flow-logs install`"
     else:
-        moved = "downgraded" if _is_older(install.version, last) else "upgraded"
+        try:
+            moved = "downgraded" if Version(install.version) < Version(str(last)) else "upgraded"
+        except InvalidVersion:
+            moved = "upgraded"
         what = f"Prowler was {moved} from {last} to {install.version} after `vpc-flow-logs install`"
     standing = selftest.standing(install.version)
     if standing == "older":
@@ -279,49 +241,15 @@ def lost_activation(install: ProwlerInstall) -> str | None:
     return again
 
 
-def _backup_builtin(install: ProwlerInstall, files: dict[str, bytes]) -> None:
-    if not matches_record(files, install.record):
-        raise UserError(
-            f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}",
-            FAILED,
-        )
-    _write_files(install.backup_dir, files)
-
-
-def _builtin_files(install: ProwlerInstall, allow_download: bool = True) -> dict[str, bytes]:
-    """The built-in check's files, verified against RECORD: from the backup, else from the wheel."""
+def _backup(install: ProwlerInstall) -> dict[str, bytes]:
+    """The verified backup of the built-in check. Without one, pip restores it from Prowler's
+    wheel, which only pip should fetch (its index, proxy and hash settings)."""
     files = _present_files(install.backup_dir)
-    if files and matches_record(files, install.record):
-        return files
-    if not allow_download:
-        raise UserError(f"no verified backup of the built-in check in {install.backup_dir}", FAILED)
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--dest",
-            tmp,
-            f"prowler=={install.version}",
-        ]
-        result = subprocess.run(command, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("prowler-*.whl"))
-        if result.returncode != 0 or not wheels:
-            raise UserError(
-                f"no backup of the built-in check and Prowler {install.version}'s wheel could not "
-                f"be downloaded ({result.stderr.strip()[-300:]}). Restore it with: "
-                f"pip install --force-reinstall --no-deps prowler=={install.version}",
-                FAILED,
-            )
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            files = {name: wheel.read(f"{CHECK_FOLDER}/{name}") for name in install.record}
-    if not matches_record(files, install.record):
+    if not (files and matches_record(files, install.record)):
         raise UserError(
-            "the downloaded wheel does not match Prowler's RECORD; nothing changed", FAILED
+            f"no verified backup of the built-in check in {install.backup_dir}; restore it with: "
+            f"pip install --force-reinstall --no-deps prowler=={install.version}",
+            FAILED,
         )
     return files
 
@@ -366,9 +294,14 @@ def _unless_modified(install: ProwlerInstall, force: bool, replacement: str) -> 
 def install_check(install: ProwlerInstall, force: bool = False) -> str:
     """Make Prowler run our check. Returns the report: a line, after the self-test's note if any."""
     notes = admit(install.version, force)
-    state = _unless_modified(install, force, "with ours")
-    if state == "built-in":
-        _backup_builtin(install, _builtin_part(install, _present_files(install.check_dir)) or {})
+    if _unless_modified(install, force, "with ours") == "built-in":
+        builtin = _builtin_part(install, _present_files(install.check_dir)) or {}
+        if not matches_record(builtin, install.record):
+            raise UserError(
+                f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}",
+                FAILED,
+            )
+        _write_files(install.backup_dir, builtin)
     _write_files(install.check_dir, _our_files())
     _save_marker(install, installed=True)
     note = "" if install.backup_dir.is_dir() else " (no backup of the built-in check exists)"
@@ -379,8 +312,7 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
 def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
     """Put Prowler's built-in check back, verify it against RECORD, drop this Prowler's activation
     records, and say what stays in the state folder."""
-    state = _unless_modified(install, force, "with Prowler's built-in check")
-    if state == "built-in":
+    if _unless_modified(install, force, "with Prowler's built-in check") == "built-in":
         present = _present_files(install.check_dir)
         builtin = _builtin_part(install, present) or present
         if builtin != present:  # files of ours that pip left beside the built-in
@@ -390,7 +322,7 @@ def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
         else:
             done = f"nothing to do: Prowler {install.version} already runs its built-in {CHECK_ID}"
     else:
-        files = _builtin_files(install)
+        files = _backup(install)
         _write_files(install.check_dir, files)
         if not matches_record(_present_files(install.check_dir), install.record):
             raise UserError(
@@ -429,18 +361,26 @@ def _forget(install: ProwlerInstall) -> list[str]:
     return kept
 
 
+def keep_check_after_custom_folder_run(check_file: str) -> None:
+    """When the check runs from Prowler's tree, put the folder back if ``-x`` cleanup removes it
+    (the CUSTOM_FOLDER_CLEANUP reliance)."""
+    check_dir = Path(check_file).resolve().parent
+    if check_dir.as_posix().endswith(CHECK_FOLDER):
+        atexit.register(restore_after_custom_folder_run, check_dir)
+
+
 def restore_after_custom_folder_run(check_dir: Path) -> None:
     """At exit of a ``prowler -x`` run: if Prowler removed the check folder, put back what was there."""
     if (check_dir / f"{CHECK_ID}.py").exists():
         return
     try:
         install = find_prowler()
-        if _was_installed(install) or not install.backup_dir.is_dir():
+        if _read_marker(install.marker).get("installed") or not install.backup_dir.is_dir():
             _write_files(install.check_dir, _our_files())
             _save_marker(install, installed=True)
             what = "prowler-vpc-flow-logs's check"
         else:
-            _write_files(install.check_dir, _builtin_files(install, allow_download=False))
+            _write_files(install.check_dir, _backup(install))
             what = "the built-in check"
         print(
             f"prowler-vpc-flow-logs: Prowler removed {CHECK_ID} after the -x run; restored {what}.",

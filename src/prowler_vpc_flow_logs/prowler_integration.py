@@ -1,78 +1,68 @@
-"""Everything the plug-in relies on inside Prowler, in one place, each reliance named.
+"""Everything the plug-in relies on inside Prowler, each reliance named.
 
-Prowler is imported inside the functions, so ``vpc-flow-logs status`` still runs (and says so)
-where Prowler is missing or broken. Every reliance but the two safety nets (CUSTOM_FOLDER_CLEANUP,
-MANUAL_IN_TABLES) has a probe of the same name in selftest.py, which ``vpc-flow-logs install`` and
-``status`` run instead of gating on Prowler's version. What differs between Prowler versions is
-decided here, at run time, once: where ``get_check_compliance`` is looked up (FINDING_COMPLIANCE),
-whether Prowler ships CIS Controls files (``prowler_cis_controls_mappings``), whether its
-compliance tables take a MANUAL finding (MANUAL_IN_TABLES), and what its metadata validators
-accept (METADATA, by Prowler's own model).
+Prowler is imported inside the functions, so ``vpc-flow-logs status`` runs (and says so) where
+Prowler is missing or broken. Each reliance but the safety nets MANUAL_IN_TABLES and
+CUSTOM_FOLDER_CLEANUP has a probe of its name in selftest.py, which ``install`` and ``status`` run
+instead of gating on Prowler's version. What differs between Prowler versions is decided here at
+run time: where ``get_check_compliance`` is looked up, whether Prowler ships CIS Controls files,
+and whether its compliance tables take a MANUAL finding.
 
 - CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
-  check with a built-in's id is ignored), so ``vpc-flow-logs install`` copies our check files
-  there (activation.py).
+  check with a built-in's id is ignored); ``vpc-flow-logs install`` copies ours there (activation.py).
 - CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` whose status, text and
   resource fields the check sets (``reports``).
-- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)``: it reads its
-  ``session``, ``audit_config``, ``audited_account``, ``audited_partition`` and ``audit_resources``
-  (with ``is_resource_filtered``), and runs ``__threading_call__``; ``flow_logs_client`` is built
-  from ``Provider.get_global_provider()`` as Prowler's own service clients are.
-- METADATA: Prowler's ``CheckMetadata`` model must accept our metadata JSON, or every scan that
-  loads it breaks (checked by the self-test before ``install`` writes anything).
-- FINDING_COMPLIANCE: a finding's ``compliance`` comes from
-  ``prowler.lib.outputs.finding.get_check_compliance``, looked up on that module at call time
-  (wherever Prowler defines it); ``keep_cis_mappings_in_findings`` wraps it.
-- ASFF_FIRST_20: the ASFF writer (``ASFF.format_compliance``) keeps the first 20 compliance keys;
-  ``asff_keeps_front_keys`` probes it.
-- MANUAL_IN_TABLES: our check reports MANUAL (a VPC another account owns); Prowler 5.32.0's
-  compliance tables crash on a MANUAL finding (fixed in 5.32.1); ``count_manual_findings_in_tables``
-  decides by trying Prowler's tally, and mends it only where it rejects MANUAL.
+- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)`` that reads its session,
+  audit config, account, partition and ``audit_resources`` (``is_resource_filtered``) and runs
+  ``__threading_call__``; ``flow_logs_client`` comes from ``Provider.get_global_provider()``.
+- METADATA: Prowler's ``CheckMetadata`` accepts our metadata JSON (else every scan that loads it
+  breaks; probed before ``install`` writes anything).
+- FINDING_COMPLIANCE: a finding's ``compliance`` comes from ``get_check_compliance``, looked up on
+  ``prowler.lib.outputs.finding`` at call time; ``keep_cis_mappings_in_findings`` wraps it.
+- ASFF_FIRST_20: the ASFF writer keeps the first 20 compliance keys (``asff_keeps_front_keys``).
+- MANUAL_IN_TABLES: Prowler 5.32.0's compliance tables crash on our MANUAL finding (fixed in
+  5.32.1); ``count_manual_findings_in_tables`` mends the tally only where it rejects MANUAL.
 - CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
-  run ends; ``keep_check_after_custom_folder_run`` registers an exit hook that puts it back.
-- PROVIDER: ``AwsProvider(**PROVIDER_ARGUMENTS)`` (with ``role_arn`` Prowler assumes a role
-  and refreshes its credentials, as ``prowler aws -R``) and Prowler's botocore session config
-  (``build_provider``, ``retrying_session`` in prowler_provider.py); constructing an AwsProvider
-  makes it Prowler's global provider, so the remediation builds one only outside a scan.
-- CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``
-  (``load_config_file`` in prowler_provider.py).
-- ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn`` in
-  prowler_provider.py).
-- FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=,
-  region=)``, chosen by its parameter names (checks/vpc_flow_logs_enabled/..._fixer.py).
+  run ends; activation's ``keep_check_after_custom_folder_run`` puts it back at exit.
+- PROVIDER: ``AwsProvider(...)`` (with ``role_arn`` Prowler assumes a role, as ``prowler aws -R``)
+  and Prowler's botocore session config (prowler_provider.py); an AwsProvider becomes Prowler's
+  global provider, so the remediation builds one only outside a scan.
+- CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
+- ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
+- FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=, region=)``.
 - COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
   ``prowler.compliance.universal`` entry points (pyproject.toml).
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import re
 import sys
 from collections.abc import Callable, Mapping
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from prowler_vpc_flow_logs import CHECK_ID
 
-CHECK_FOLDER = f"prowler/providers/aws/services/vpc/{CHECK_ID}"
 
-
-def hook_into_prowler(check_file: str) -> None:
-    """What the check module switches on in Prowler (FINDING_COMPLIANCE, MANUAL_IN_TABLES and
-    CUSTOM_FOLDER_CLEANUP)."""
+def hook_into_prowler() -> None:
+    """What the check module switches on in Prowler (FINDING_COMPLIANCE, MANUAL_IN_TABLES)."""
     keep_cis_mappings_in_findings()
     count_manual_findings_in_tables()
-    keep_check_after_custom_folder_run(check_file)
 
 
 def _logger():
     from prowler.lib.logger import logger
 
     return logger
+
+
+def _warn(what: str) -> None:
+    _logger().warning(
+        f"prowler-vpc-flow-logs: {what}; CIS Controls may be missing from Security Hub (ASFF) "
+        "findings of vpc_flow_logs_enabled"
+    )
 
 
 # -- CHECK_REPORTS ---------------------------------------------------------------------------
@@ -94,12 +84,8 @@ def reports(check, service) -> list:
             report.region = region
         report.status = verdict.status
         report.status_extended = verdict.status_extended
-        report.resource_details = (
-            "Flow logs considered: "
-            + (", ".join(verdict.considered_flow_log_ids) or "none")
-            + "."
-            + policy
-        )
+        considered = ", ".join(verdict.considered_flow_log_ids) or "none"
+        report.resource_details = f"Flow logs considered: {considered}.{policy}"
         found.append(report)
     return found
 
@@ -109,10 +95,6 @@ OUR_STANDARD = "CIS-Controls-7.1"
 CIS_CONTROLS_PREFIX = "CIS-Controls-"
 _CIS_AWS = re.compile(r"^CIS-(\d+(?:\.\d+)*)$")
 _ORIGINAL = "_prowler_vpc_flow_logs_original"
-_WARNING = (
-    "prowler-vpc-flow-logs: {what}; CIS Controls may be missing from Security Hub (ASFF) "
-    "findings of vpc_flow_logs_enabled"
-)
 
 Compliance = dict[str, list[str]]
 
@@ -164,9 +146,7 @@ def prowler_cis_controls_mappings() -> Compliance:
             if ids and data.get("framework") and data.get("version"):
                 found[f"{data['framework']}-{data['version']}"] = ids
     except Exception as error:  # a missing or reshaped file only costs the v8 entry
-        _logger().warning(
-            _WARNING.format(what=f"could not read Prowler's CIS Controls files ({error!r})")
-        )
+        _warn(f"could not read Prowler's CIS Controls files ({error!r})")
     return found
 
 
@@ -177,9 +157,8 @@ def asff_keeps_front_keys() -> bool:
 
         sample = {OUR_STANDARD: ["6.2", "12.5"]} | {f"Probe-{n}": [str(n)] for n in range(30)}
         standards, requirements = ASFF.format_compliance(sample)
-        return standards[0] == {"StandardsId": OUR_STANDARD} and requirements[0] == (
-            f"{OUR_STANDARD} 6.2 12.5"
-        )
+        first = (standards[0], requirements[0])
+        return first == ({"StandardsId": OUR_STANDARD}, f"{OUR_STANDARD} 6.2 12.5")
     except Exception:
         return False
 
@@ -196,14 +175,12 @@ def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
                 return compliance
             if OUR_STANDARD not in compliance and not warned:
                 warned.append(OUR_STANDARD)
-                _logger().warning(
-                    _WARNING.format(
-                        what=f"the {OUR_STANDARD} framework is not loaded (is the plug-in installed with pip?)"
-                    )
+                _warn(
+                    f"the {OUR_STANDARD} framework is not loaded (is the plug-in installed with pip?)"
                 )
             return prioritised(compliance, prowler_cis_controls_mappings())
         except Exception as error:  # never lose a finding over ordering
-            _logger().warning(_WARNING.format(what=f"ordering failed ({error!r})"))
+            _warn(f"ordering failed ({error!r})")
             return compliance
 
     setattr(get_check_compliance, _ORIGINAL, original)
@@ -223,17 +200,11 @@ def keep_cis_mappings_in_findings() -> bool:
         if not callable(current):
             raise TypeError("get_check_compliance is not callable")
         if not asff_keeps_front_keys():
-            _logger().warning(
-                _WARNING.format(
-                    what="Prowler's ASFF writer no longer keeps the first compliance keys"
-                )
-            )
+            _warn("Prowler's ASFF writer no longer keeps the first compliance keys")
         finding_module.get_check_compliance = _wrap(current)
         return True
     except Exception as error:
-        _logger().warning(
-            _WARNING.format(what=f"Prowler's internals differ ({error!r}); nothing was changed")
-        )
+        _warn(f"Prowler's internals differ ({error!r}); nothing was changed")
         return False
 
 
@@ -244,15 +215,6 @@ def prowlers_get_check_compliance() -> Callable[..., Any]:
 
     current = finding_module.get_check_compliance
     return getattr(current, _ORIGINAL, current)
-
-
-def restore_get_check_compliance() -> None:
-    """Undo ``keep_cis_mappings_in_findings`` (for tests)."""
-    from prowler.lib.outputs import finding as finding_module
-
-    original = getattr(finding_module.get_check_compliance, _ORIGINAL, None)
-    if original is not None:
-        finding_module.get_check_compliance = original
 
 
 # -- MANUAL_IN_TABLES ------------------------------------------------------------------------
@@ -268,10 +230,9 @@ def _tally_takes_manual(tally: Callable[..., Any]) -> bool:
 
 
 def count_manual_findings_in_tables() -> bool:
-    """Let Prowler's compliance tables take our MANUAL findings. Prowler 5.32.0's tally
-    (``compliance_config_eval.accumulate_group_status``) raises KeyError on one and ends the run;
-    later Prowler leaves MANUAL out of the tally. Where the tally rejects MANUAL, rebind it in each
-    Prowler module that imported it to one that leaves MANUAL out. True when something changed."""
+    """Let Prowler's compliance tables take our MANUAL findings: where the tally rejects MANUAL
+    (KeyError in Prowler 5.32.0, which ends the run), rebind it in each Prowler module that
+    imported it to one that leaves MANUAL out, as later Prowler does. True when it changed."""
     try:
         from prowler.lib.check import compliance_config_eval
 
@@ -292,17 +253,3 @@ def count_manual_findings_in_tables() -> bool:
     except Exception as error:  # a Prowler without this tally: nothing to do
         _logger().debug(f"prowler-vpc-flow-logs: compliance tally left as is ({error!r})")
         return False
-
-
-# -- CUSTOM_FOLDER_CLEANUP -------------------------------------------------------------------
-def keep_check_after_custom_folder_run(check_file: str) -> None:
-    """When the check runs from Prowler's tree, put the folder back if ``-x`` cleanup removes it."""
-    check_dir = Path(check_file).resolve().parent
-    if check_dir.as_posix().endswith(CHECK_FOLDER):
-        atexit.register(_restore_after_custom_folder_run, check_dir)
-
-
-def _restore_after_custom_folder_run(check_dir: Path) -> None:
-    from prowler_vpc_flow_logs.activation import restore_after_custom_folder_run
-
-    restore_after_custom_folder_run(check_dir)

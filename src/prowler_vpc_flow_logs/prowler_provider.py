@@ -1,8 +1,6 @@
 """The PROVIDER, CONFIG_FILE and ARN reliances named in prowler_integration.py: Prowler's
 AwsProvider and session config outside Prowler's CLI, its config-file reader and its ARN model.
-
-Prowler is imported inside the functions (see prowler_integration.py).
-"""
+Prowler is imported inside the functions (see prowler_integration.py)."""
 
 from __future__ import annotations
 
@@ -14,55 +12,41 @@ from pathlib import Path
 
 from prowler_vpc_flow_logs.errors import UserError
 
-# -- PROVIDER --------------------------------------------------------------------------------
-# The AwsProvider keyword arguments build_provider passes, in its order (probed by the self-test).
-PROVIDER_ARGUMENTS = (
-    "profile",
-    "regions",
-    "config_content",
-    "scan_unused_services",
-    "resource_arn",
-    "role_arn",
-    "external_id",
-    "role_session_name",
-)
-
-
 _QUIET = threading.Lock()
 _quiet: list[int] = []  # the root logger's level before the outermost quiet_prowler()
 
 
 @contextmanager
-def quiet_prowler() -> Iterator[None]:
-    """Prowler logs to the root logger (raw ``ClientError[…]`` lines while it builds providers
-    and scans): keep it at CRITICAL while a remediation command runs. Entered by the command,
-    not by its worker threads; nested entries are counted under a lock, and the outermost
-    restores the level."""
+def quiet_prowler(level: int = logging.CRITICAL) -> Iterator[None]:
+    """Prowler logs to the root logger (raw ``ClientError[…]`` lines while it builds providers and
+    scans): keep it at ``level`` or above inside. Entered by a command, never by its worker
+    threads; nested entries are counted under a lock, and the outermost restores the level."""
     root = logging.getLogger()
     with _QUIET:
         _quiet.append(root.level)
-        root.setLevel(logging.CRITICAL)
+        root.setLevel(max(level, root.level))
     try:
         yield
     finally:
         with _QUIET:
-            level = _quiet.pop()
+            before = _quiet.pop()
             if not _quiet:
-                root.setLevel(level)
+                root.setLevel(before)
 
 
 def retrying_session(profile: str | None = None):
     """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
     import boto3
+    import botocore.session
     from botocore.exceptions import BotoCoreError
     from prowler.providers.aws.config import get_default_session_config
 
     try:
-        session = boto3.session.Session(profile_name=profile)
+        core = botocore.session.Session(profile=profile)
+        core.set_default_client_config(get_default_session_config())
+        return boto3.session.Session(botocore_session=core)
     except BotoCoreError as error:
         raise UserError(f"cannot use profile '{profile}': {error}") from error
-    session._session.set_default_client_config(get_default_session_config())
-    return session
 
 
 def build_provider(
@@ -75,10 +59,8 @@ def build_provider(
     external_id: str | None = None,
     role_session_name: str | None = None,
 ):
-    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it (quietly).
-
-    With ``role_arn`` Prowler assumes the role (as ``prowler aws -R``) and refreshes its
-    credentials; every client of the provider acts in that role's account."""
+    """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it. With
+    ``role_arn`` Prowler assumes the role (as ``prowler aws -R``) and refreshes its credentials."""
     from botocore.exceptions import BotoCoreError, ClientError
     from prowler.exceptions.exceptions import ProwlerException
     from prowler.providers.aws.aws_provider import AwsProvider
@@ -89,17 +71,16 @@ def build_provider(
     retrying_session(profile)  # an unknown profile is one line, as for the backout
     who = f"cannot assume role {role_arn}" if role_arn else "cannot use the AWS credentials"
     try:
-        values = (
-            profile,
-            set(regions),
-            audit_config or {},
-            scan_unused_services,
-            resource_arn or [],
-            role_arn,
-            external_id,
-            role_session_name,
+        provider = AwsProvider(
+            profile=profile,
+            regions=set(regions),
+            config_content=audit_config or {},
+            scan_unused_services=scan_unused_services,
+            resource_arn=resource_arn or [],
+            role_arn=role_arn,
+            external_id=external_id,
+            role_session_name=role_session_name,
         )
-        provider = AwsProvider(**dict(zip(PROVIDER_ARGUMENTS, values, strict=True)))
     except (ClientError, BotoCoreError) as error:
         raise UserError(f"{who}: {error_message(error)}") from error
     except ProwlerException as error:
@@ -113,7 +94,6 @@ def build_provider(
     return provider
 
 
-# -- CONFIG_FILE -----------------------------------------------------------------------------
 def load_config_file(path: str) -> dict:
     """The ``aws`` section of a Prowler config file, as Prowler reads it; UserError when the file
     is missing or not YAML (Prowler would log that and use an empty config)."""
@@ -130,7 +110,6 @@ def load_config_file(path: str) -> dict:
     return load_and_validate_config_file("aws", path)
 
 
-# -- ARN -------------------------------------------------------------------------------------
 def parse_arn(arn: str):
     """Prowler's ARN model for ``arn`` (partition, service, region, account_id, resource_type),
     or None when it is not an ARN. Its ``resource`` is cut at the first "/" or ":", which

@@ -1,9 +1,9 @@
 """The self-test that stands in for a version gate: one probe per reliance on Prowler's internals.
 
-Each probe exercises, in this interpreter's Prowler, exactly what the plug-in relies on (the
-reliances are named in prowler_integration.py) and raises ``ProbeFailed`` with the reason when
-it no longer holds. ``vpc-flow-logs install`` and ``status`` run them all: a Prowler newer than
-the tested range is accepted when every probe passes. Prowler is imported inside the probes.
+Each probe exercises, in this interpreter's Prowler, what the plug-in relies on (the reliances are
+named in prowler_integration.py) and raises ``ProbeFailed`` saying how it no longer holds.
+``vpc-flow-logs install`` and ``status`` run them all: a Prowler newer than the tested range is
+accepted when every probe passes. Prowler is imported inside the probes.
 """
 
 from __future__ import annotations
@@ -20,22 +20,28 @@ import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
+from unittest import mock
 
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
-from prowler_vpc_flow_logs import CHECK_ID
+from prowler_vpc_flow_logs import CHECK_FOLDER, CHECK_ID, OUR_CHECK_DIR
 from prowler_vpc_flow_logs.prowler_integration import (
-    CHECK_FOLDER,
     asff_keeps_front_keys,
     prowlers_get_check_compliance,
 )
-from prowler_vpc_flow_logs.prowler_provider import PROVIDER_ARGUMENTS, load_config_file, parse_arn
+from prowler_vpc_flow_logs.prowler_provider import (
+    build_provider,
+    load_config_file,
+    parse_arn,
+    quiet_prowler,
+)
 
-# The Prowler versions CI runs the whole suite on (the oldest supported and the newest tested);
-# pyproject.toml's requirement is REQUIREMENT (tests/test_selftest.py compares them).
+# The Prowler versions CI runs the suite on, the oldest supported and the newest tested: their one
+# place (the Makefile reads them from this line; the constraints files pin them; pyproject.toml's
+# requirement is REQUIREMENT; tests/test_selftest.py holds them together).
 TESTED = (Version("5.32.0"), Version("5.46.0"))
-REQUIREMENT = "prowler>=5.32.0,<6"
+REQUIREMENT = f"prowler>={TESTED[0]},<6"
 WHY_FLOOR = (
     "older Prowler has no CIS Controls v8.1 framework, and lists only one package's "
     "entry-point frameworks per provider"
@@ -46,6 +52,10 @@ Standing = Literal["older", "tested", "newer"]
 
 class ProbeFailed(Exception):
     """A reliance on Prowler's internals that no longer holds; the message says how."""
+
+
+class _Reached(Exception):
+    """Raised by a stand-in: the probe reached the Prowler internal it replaced."""
 
 
 class Failure(BaseModel):
@@ -98,17 +108,14 @@ def _check_folder() -> None:
 
 
 def _our_metadata() -> str:
-    from prowler_vpc_flow_logs.activation import OUR_CHECK_DIR
-
     return (OUR_CHECK_DIR / f"{CHECK_ID}.metadata.json").read_text(encoding="utf-8")
 
 
 def _metadata() -> None:
     from prowler.lib.check.models import CheckMetadata
 
-    ours = _our_metadata()
     try:
-        CheckMetadata.parse_raw(ours)
+        CheckMetadata.parse_raw(_our_metadata())
     except Exception as error:
         raise ProbeFailed(f"Prowler's CheckMetadata rejects our metadata: {error}") from error
 
@@ -145,6 +152,7 @@ def _service() -> None:
 
 
 def _finding_compliance() -> None:
+    """A finding without ``compliance`` gets it from the module's ``get_check_compliance``."""
     from prowler.lib.outputs import finding
 
     try:
@@ -153,14 +161,14 @@ def _finding_compliance() -> None:
         original = None
     if not callable(original) or next(iter(inspect.signature(original).parameters)) != "finding":
         raise ProbeFailed("prowler.lib.outputs.finding has no get_check_compliance(finding, ...)")
-    generate = finding.Finding.generate_output
-    generate = inspect.unwrap(getattr(generate, "__func__", generate))
-    if "get_check_compliance" not in generate.__code__.co_names or (
-        generate.__globals__ is not vars(finding)
-    ):
-        raise ProbeFailed(
-            "Finding.generate_output no longer looks up get_check_compliance in its module"
-        )
+    report = mock.MagicMock(resource_tags=[])
+    del report.compliance
+    with mock.patch.object(finding, "get_check_compliance", side_effect=_Reached):
+        with contextlib.suppress(_Reached):
+            finding.Finding.generate_output(mock.MagicMock(type="aws"), report, None)
+            raise ProbeFailed(
+                "Finding.generate_output no longer looks up get_check_compliance in its module"
+            )
 
 
 def _asff_first_20() -> None:
@@ -224,15 +232,25 @@ def _fixer() -> None:
 
 
 def _provider() -> None:
+    """``build_provider`` calls AwsProvider (stood in for: no AWS call) with what it accepts."""
     from botocore.config import Config
     from prowler.providers.aws.aws_provider import AwsProvider
     from prowler.providers.aws.config import get_default_session_config
     from prowler.providers.common.models import Audit_Metadata
 
-    accepted = inspect.signature(AwsProvider.__init__).parameters
-    missing = [name for name in PROVIDER_ARGUMENTS if name not in accepted]
-    if missing:
-        raise ProbeFailed(f"AwsProvider() no longer accepts {', '.join(missing)}")
+    accepts = inspect.signature(AwsProvider.__init__)
+
+    def stand_in(*args, **kwargs) -> None:
+        try:
+            accepts.bind(*args, **kwargs)
+        except TypeError as error:
+            raise ProbeFailed(
+                f"AwsProvider() rejects build_provider's arguments: {error}"
+            ) from error
+        raise _Reached
+
+    with mock.patch.object(AwsProvider, "__init__", stand_in), contextlib.suppress(_Reached):
+        build_provider(["us-east-1"])
     if not isinstance(get_default_session_config(), Config):
         raise ProbeFailed("get_default_session_config() does not return a botocore Config")
     Audit_Metadata(services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0)
@@ -272,13 +290,10 @@ PROBES: dict[str, Callable[[], None]] = {
 
 @functools.lru_cache(maxsize=1)
 def run() -> SelfTest:
-    """Every probe against the Prowler of this interpreter (cached: it does not change in a
-    process; tests that break an internal call ``run.cache_clear()``)."""
+    """Every probe against this interpreter's Prowler (cached: it does not change in a process;
+    tests that break an internal call ``run.cache_clear()``), with Prowler's log lines hidden."""
     failures = []
-    root = logging.getLogger()  # Prowler logs to the root logger; its noise is not our result
-    level = root.level
-    root.setLevel(logging.CRITICAL + 1)
-    try:
+    with quiet_prowler(logging.CRITICAL + 1):
         for reliance, probe in PROBES.items():
             try:
                 probe()
@@ -287,6 +302,4 @@ def run() -> SelfTest:
             except (Exception, SystemExit) as error:  # Prowler exits on some internal errors
                 reason = f"{type(error).__name__}: {error}"
                 failures.append(Failure(reliance=reliance, reason=reason))
-    finally:
-        root.setLevel(level)
     return SelfTest(probed=list(PROBES), failures=failures)

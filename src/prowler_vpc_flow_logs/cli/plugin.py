@@ -76,8 +76,8 @@ def register(commands) -> None:
     install.set_defaults(func=_install)
     uninstall = command(
         commands, "uninstall", "restore Prowler's built-in check",
-        "Put Prowler's built-in vpc_flow_logs_enabled back, byte for byte (from the backup, else from "
-        "Prowler's wheel), verified against Prowler's RECORD. Run it before `pip uninstall "
+        "Put Prowler's built-in vpc_flow_logs_enabled back from the backup `install` made, "
+        "verified byte for byte against Prowler's RECORD. Run it before `pip uninstall "
         "prowler-vpc-flow-logs`.",
         "  vpc-flow-logs uninstall && pip uninstall prowler-vpc-flow-logs\n",
     )  # fmt: skip
