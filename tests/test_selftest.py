@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -57,8 +58,16 @@ def test_ci_runs_the_tested_ends():
     )
     oldest = re.search(r"^prowler==(.+)$", oldest_file.read_text(), re.M)
     assert (oldest[1], newest[1]) == tuple(str(v) for v in selftest.TESTED)
-    makefile = (REPO / "Makefile").read_text()
-    pinned = dict(re.findall(r"^(PROWLER_VERSION|OLDEST)\s*:=\s*(\S+)$", makefile, re.M))
+    names = ("OLDEST", "PROWLER_VERSION")  # what the Makefile installs, as make reads it
+    printed = subprocess.run(
+        ["make", "-s", "--no-print-directory", "--eval", "print-%: ; @echo $($*)"]
+        + [f"print-{name}" for name in names],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    pinned = dict(zip(names, printed, strict=True))
     assert pinned == {"OLDEST": str(selftest.TESTED[0]), "PROWLER_VERSION": str(selftest.TESTED[1])}
 
 
