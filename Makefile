@@ -2,14 +2,17 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.deps-installed
-PROWLER_VERSION := 5.46.0
+# The oldest supported and the newest tested Prowler, from their one place: selftest.TESTED.
+TESTED_VERSIONS := $(shell sed -n 's/^TESTED = (Version("\([^"]*\)"), Version("\([^"]*\)"))$$/\1 \2/p' src/prowler_vpc_flow_logs/selftest.py)
+$(if $(word 2,$(TESTED_VERSIONS)),,$(error cannot read TESTED from src/prowler_vpc_flow_logs/selftest.py))
+PROWLER_VERSION := $(word 2,$(TESTED_VERSIONS))
 PROWLER := prowler==$(PROWLER_VERSION)
 
 # The oldest supported Prowler, in a venv of its own with pins of its own (make test-compat).
-OLDEST     := 5.32.0
-OLD_VENV   := .venv-prowler-5.32
+OLDEST     := $(word 1,$(TESTED_VERSIONS))
+OLD_VENV   := .venv-prowler-$(basename $(OLDEST))
 OLD_PY     := $(OLD_VENV)/bin/python
-OLD_PINS   := constraints-prowler-5.32.txt
+OLD_PINS   := constraints-prowler-$(basename $(OLDEST)).txt
 OLD_STAMP  := $(OLD_VENV)/.deps-installed
 
 # A user's venv per Prowler end, holding Prowler alone: the wheel test installs the built wheel
