@@ -1,13 +1,10 @@
 """Compliance-framework JSON that Prowler loads through the ``prowler.compliance`` entry point.
 
-``cis_controls_7.1_aws.json`` maps ``vpc_flow_logs_enabled`` to CIS Controls v7.1
-6.2 and 12.5 in Prowler's legacy schema, which is what fills a finding's
-``compliance`` field; ``universal/`` holds the same framework in Prowler's universal
-schema for the ``--compliance`` table and CSV.
-
-Prowler imports this package at the start of every run, so it is also where a run learns that
-the plug-in is installed but its check is not active: it says so once, as a CRITICAL line
-Prowler shows without ``--log-level``.
+``cis_controls_7.1_aws.json`` (Prowler's legacy schema) maps ``vpc_flow_logs_enabled`` to CIS
+Controls v7.1 6.2 and 12.5 in each finding's ``compliance``; ``universal/`` holds the same framework
+in the universal schema for the ``--compliance`` table and CSV. Prowler imports this package at the
+start of every run: a run of an AWS scan learns here, in a CRITICAL line Prowler shows without
+``--log-level``, that the plug-in is installed but its check is not active.
 """
 
 import sys
@@ -15,8 +12,8 @@ from pathlib import Path
 
 
 def _in_a_prowler_scan() -> bool:
-    """This process is the `prowler` command (or `python -m prowler`) for AWS, without -x (a
-    `prowler -x checks/` run brings our check itself)."""
+    """This process is `prowler` (or `python -m prowler`) for AWS, without -x (which brings our
+    check itself)."""
     start = Path(sys.argv[0] if sys.argv else "")
     if "prowler" not in (start.name, start.parent.name):
         return False
@@ -29,15 +26,13 @@ def _in_a_prowler_scan() -> bool:
 def _warn_when_inactive() -> None:
     """Never raises: Prowler loads this framework from the import, and a failure would lose it."""
     try:
-        if not _in_a_prowler_scan():
-            return
-        from prowler_vpc_flow_logs.activation import inactive_warning
-
-        warning = inactive_warning()
-        if warning:
+        if _in_a_prowler_scan():
             from prowler.lib.logger import logger
 
-            logger.critical(warning)
+            from prowler_vpc_flow_logs.activation import inactive_warning
+
+            if warning := inactive_warning():
+                logger.critical(warning)
     except Exception:  # a warning is never worth the framework
         return
 

@@ -1,9 +1,8 @@
 """Prowler check: every VPC has usable flow logs that capture the required traffic.
 
-``vpc-flow-logs install`` copies this file into Prowler's own tree (Prowler loads this check
-id only from there); everything it does comes from the ``prowler_vpc_flow_logs`` package.
-If that package is gone or cannot start, the check still answers: a FAIL per audited region
-saying why, and a CRITICAL log line Prowler shows by default, never "There are no findings".
+``vpc-flow-logs install`` copies this file into Prowler's tree (Prowler loads this check id only
+from there); all it does comes from the ``prowler_vpc_flow_logs`` package. Without that package it
+still answers: a FAIL per audited region and a CRITICAL log line, never "There are no findings".
 """
 
 from prowler.lib.check.models import Check, Check_Report_AWS
@@ -30,8 +29,7 @@ class vpc_flow_logs_enabled(Check):
 
 
 def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AWS]:
-    """One FAIL per audited region when the plug-in's package cannot run. It builds reports with
-    Prowler alone, so it cannot live in prowler_integration.py with the others."""
+    """One FAIL per audited region when the plug-in's package cannot run (built with Prowler alone)."""
     import importlib.metadata
 
     from prowler.lib.logger import logger

@@ -1,14 +1,10 @@
 """Put our check in place of Prowler's built-in ``vpc_flow_logs_enabled`` and take it out again.
 
-Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (CHECK_FOLDER); an entry-point
-check cannot replace a built-in id. So ``install`` backs up the built-in files, verified byte for
-byte against the sha256 in Prowler's dist-info RECORD, and writes ours there, one atomic
-``os.replace`` per file; ``uninstall`` puts the built-in back from that backup and verifies it
-against RECORD again. ``prowler -x checks/`` deletes the check folder when its run ends: the exit
-hook ``keep_check_after_custom_folder_run`` registers puts back what the user had.
-
-The files written into Prowler's tree are a copy of checks/vpc_flow_logs_enabled/: after editing
-them, run ``vpc-flow-logs install`` again (``make plugin`` does).
+Prowler loads this check id only from its own tree (CHECK_FOLDER), so ``install`` backs up the
+built-in files, verified against the sha256 in Prowler's RECORD, and writes a copy of ours there
+(one atomic ``os.replace`` per file; after editing them, install again: ``make plugin``).
+``uninstall`` restores the backup and verifies it. A ``prowler -x`` run deletes the folder when it
+ends; an exit hook puts back what was there.
 """
 
 from __future__ import annotations
@@ -86,18 +82,13 @@ def _sha256(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def _our_files() -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes()
-        for p in sorted(OUR_CHECK_DIR.iterdir())
-        if p.is_file() and p.suffix in {".py", ".json"}
-    }
-
-
 def _present_files(folder: Path) -> dict[str, bytes]:
-    if not folder.is_dir():
-        return {}
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*")) if p.is_file()}
+
+
+def _our_files() -> dict[str, bytes]:
+    files = _present_files(OUR_CHECK_DIR).items()
+    return {name: data for name, data in files if name.endswith((".py", ".json"))}
 
 
 def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
@@ -181,13 +172,8 @@ def _save_marker(install: ProwlerInstall, installed: bool) -> None:
     """Record the activation, with the sha256 of the files ``install`` wrote (so that a later
     edit by hand is told apart from an older version of ours)."""
     written = {name: _sha256(data) for name, data in _our_files().items()} if installed else {}
-    marker = {
-        "prowler_dir": str(install.package_dir),
-        "prowler_version": install.version,
-        "installed": installed,
-        "plugin_version": __version__,
-        "files": written,
-    }
+    marker = {"prowler_dir": str(install.package_dir), "prowler_version": install.version}
+    marker |= {"installed": installed, "plugin_version": __version__, "files": written}
     install.marker.parent.mkdir(parents=True, exist_ok=True)
     install.marker.write_text(json.dumps(marker, indent=2))
 
@@ -235,9 +221,7 @@ def lost_activation(install: ProwlerInstall) -> str | None:
         )
     again = f"{what}, which replaced our check: run `vpc-flow-logs install` to activate it again"
     if standing == "newer":
-        return (
-            f"{again} (it self-tests Prowler {install.version}, newer than the tested range, first)"
-        )
+        again += f" (it self-tests Prowler {install.version}, newer than the tested range, first)"
     return again
 
 
@@ -257,27 +241,22 @@ def _backup(install: ProwlerInstall) -> dict[str, bytes]:
 def admit(version: str, force: bool = False) -> list[str]:
     """Whether Prowler ``version`` may run our check, by the self-test, not by its version number.
     Returns the lines to print; raises UserError (exit 2) naming each failed reliance."""
-    forced = "; installing anyway (--force)"
     if selftest.standing(version) == "older":
         why = (
             f"Prowler {version} is older than {selftest.TESTED[0]}, the oldest this plug-in "
             f"supports ({selftest.WHY_FLOOR})"
         )
-        if not force:
-            raise UserError(
-                f"{why}; nothing changed. Install a supported Prowler (pip install "
-                f"'{selftest.REQUIREMENT}'), or pass --force to install anyway."
-            )
-        return [f"WARNING: {why}{forced}"]
-    result = selftest.run()
-    if not result.passed:
+        how = f"Install a supported Prowler (pip install '{selftest.REQUIREMENT}'), or pass --force to install anyway."
+    elif not (result := selftest.run()).passed:
         why = f"Prowler {version} fails the self-test: {result.failed_text()}"
-        if not force:
-            raise UserError(f"{why}; nothing changed. Pass --force to install anyway.")
-        return [f"WARNING: {why}{forced}"]
-    if selftest.standing(version) == "newer":
+        how = "Pass --force to install anyway."
+    elif selftest.standing(version) == "newer":
         return [f"Prowler {version} is newer than the tested range; self-test passed"]
-    return []
+    else:
+        return []
+    if not force:
+        raise UserError(f"{why}; nothing changed. {how}")
+    return [f"WARNING: {why}; installing anyway (--force)"]
 
 
 def _unless_modified(install: ProwlerInstall, force: bool, replacement: str) -> str:
@@ -295,8 +274,8 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
     """Make Prowler run our check. Returns the report: a line, after the self-test's note if any."""
     notes = admit(install.version, force)
     if _unless_modified(install, force, "with ours") == "built-in":
-        builtin = _builtin_part(install, _present_files(install.check_dir)) or {}
-        if not matches_record(builtin, install.record):
+        builtin = _builtin_part(install, _present_files(install.check_dir))
+        if builtin is None:  # changed since active_check read it
             raise UserError(
                 f"refusing to back up files that do not match Prowler's RECORD in {install.check_dir}",
                 FAILED,
@@ -342,22 +321,17 @@ def _forget(install: ProwlerInstall) -> list[str]:
             path.unlink()
     with contextlib.suppress(OSError):
         (state_dir() / "activation").rmdir()  # only when empty
-    kept = []
+    kept, runs = [], list((state_dir() / "runs").glob("*.jsonl"))
+    rm = f"rm -r {state_dir()}"
     if install.backup_dir.is_dir():
-        kept.append(
-            f"kept: {install.backup_dir} (the verified built-in check, which a `prowler -x` run "
-            "restores from while this package is installed)"
-        )
-    runs = sorted((state_dir() / "runs").glob("*.jsonl"))
+        why = "the verified built-in check, which a `prowler -x` run restores from while this package is installed"
+        kept.append(f"kept: {install.backup_dir} ({why})")
     if runs:
-        kept.append(
-            f"kept: {state_dir() / 'runs'} ({len(runs)} fix run(s); `vpc-flow-logs backout` needs them)"
-        )
-    if kept:
+        why = f"{len(runs)} fix run(s); `vpc-flow-logs backout` needs them"
+        kept.append(f"kept: {runs[0].parent} ({why})")
         rm = f"rm -r {state_dir() / 'builtin'} (keep runs/ until its runs are backed out)"
-        kept.append(
-            f"after `pip uninstall prowler-vpc-flow-logs`, delete it: {rm if runs else f'rm -r {state_dir()}'}"
-        )
+    if kept:
+        kept.append(f"after `pip uninstall prowler-vpc-flow-logs`, delete it: {rm}")
     return kept
 
 
@@ -382,12 +356,7 @@ def restore_after_custom_folder_run(check_dir: Path) -> None:
         else:
             _write_files(install.check_dir, _backup(install))
             what = "the built-in check"
-        print(
-            f"prowler-vpc-flow-logs: Prowler removed {CHECK_ID} after the -x run; restored {what}.",
-            file=sys.stderr,
-        )
+        said = f"Prowler removed {CHECK_ID} after the -x run; restored {what}."
     except Exception as error:  # an exit hook must never hide Prowler's own exit status
-        print(
-            f"prowler-vpc-flow-logs: could not restore {CHECK_ID} ({error}); run `vpc-flow-logs install`",
-            file=sys.stderr,
-        )
+        said = f"could not restore {CHECK_ID} ({error}); run `vpc-flow-logs install`"
+    print(f"prowler-vpc-flow-logs: {said}", file=sys.stderr)

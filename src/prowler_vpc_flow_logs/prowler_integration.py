@@ -3,32 +3,26 @@
 Prowler is imported inside the functions, so ``vpc-flow-logs status`` runs (and says so) where
 Prowler is missing or broken. Each reliance but the safety nets MANUAL_IN_TABLES and
 CUSTOM_FOLDER_CLEANUP has a probe of its name in selftest.py, which ``install`` and ``status`` run
-instead of gating on Prowler's version. What differs between Prowler versions is decided here at
-run time: where ``get_check_compliance`` is looked up, whether Prowler ships CIS Controls files,
-and whether its compliance tables take a MANUAL finding.
+instead of a version gate. What differs between Prowler versions is decided here, at run time.
 
-- CHECK_FOLDER: Prowler loads ``vpc_flow_logs_enabled`` only from its own tree (an entry-point
-  check with a built-in's id is ignored); ``vpc-flow-logs install`` copies ours there (activation.py).
-- CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` whose status, text and
-  resource fields the check sets (``reports``).
-- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)`` that reads its session,
-  audit config, account, partition and ``audit_resources`` (``is_resource_filtered``) and runs
-  ``__threading_call__``; ``flow_logs_client`` comes from ``Provider.get_global_provider()``.
-- METADATA: Prowler's ``CheckMetadata`` accepts our metadata JSON (else every scan that loads it
-  breaks; probed before ``install`` writes anything).
+- CHECK_FOLDER: Prowler loads our check id only from its own tree, so ``install`` copies it there.
+- CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` the check fills in.
+- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)`` (its session, audit
+  config, account, partition, ``audit_resources`` with ``is_resource_filtered``, and
+  ``__threading_call__``); ``flow_logs_client`` comes from ``Provider.get_global_provider()``.
+- METADATA: Prowler's ``CheckMetadata`` accepts our metadata JSON (else every scan breaks).
 - FINDING_COMPLIANCE: a finding's ``compliance`` comes from ``get_check_compliance``, looked up on
   ``prowler.lib.outputs.finding`` at call time; ``keep_cis_mappings_in_findings`` wraps it.
 - ASFF_FIRST_20: the ASFF writer keeps the first 20 compliance keys (``asff_keeps_front_keys``).
-- MANUAL_IN_TABLES: Prowler 5.32.0's compliance tables crash on our MANUAL finding (fixed in
-  5.32.1); ``count_manual_findings_in_tables`` mends the tally only where it rejects MANUAL.
-- CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when the
-  run ends; activation's ``keep_check_after_custom_folder_run`` puts it back at exit.
-- PROVIDER: ``AwsProvider(...)`` (with ``role_arn`` Prowler assumes a role, as ``prowler aws -R``)
-  and Prowler's botocore session config (prowler_provider.py); an AwsProvider becomes Prowler's
-  global provider, so the remediation builds one only outside a scan.
+- MANUAL_IN_TABLES: Prowler 5.32.0's compliance tables crash on a MANUAL finding (fixed in 5.32.1);
+  ``count_manual_findings_in_tables`` mends the tally only where it rejects MANUAL.
+- CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when it
+  ends; activation.py's exit hook puts it back.
+- PROVIDER: ``AwsProvider(...)`` and Prowler's botocore session config (prowler_provider.py); an
+  AwsProvider becomes Prowler's global provider, so the remediation builds one only outside a scan.
 - CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
 - ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
-- FIXER: ``prowler --fixer`` (``run_fixer``) calls ``<check>_fixer.fixer(resource_id=, region=)``.
+- FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``.
 - COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
   ``prowler.compliance.universal`` entry points (pyproject.toml).
 """

@@ -1,10 +1,7 @@
-"""The self-test that stands in for a version gate: one probe per reliance on Prowler's internals.
-
-Each probe exercises, in this interpreter's Prowler, what the plug-in relies on (the reliances are
-named in prowler_integration.py) and raises ``ProbeFailed`` saying how it no longer holds.
-``vpc-flow-logs install`` and ``status`` run them all: a Prowler newer than the tested range is
-accepted when every probe passes. Prowler is imported inside the probes.
-"""
+"""The self-test that stands in for a version gate: one probe per reliance on Prowler's internals
+(named in prowler_integration.py), run in this interpreter's Prowler by ``install`` and ``status``.
+A probe raises ``ProbeFailed`` saying how its reliance no longer holds; a Prowler newer than the
+tested range is accepted when every probe passes. Prowler is imported inside the probes."""
 
 from __future__ import annotations
 
@@ -37,9 +34,8 @@ from prowler_vpc_flow_logs.prowler_provider import (
     quiet_prowler,
 )
 
-# The Prowler versions CI runs the suite on, the oldest supported and the newest tested: their one
-# place (the Makefile reads them from this line; the constraints files pin them; pyproject.toml's
-# requirement is REQUIREMENT; tests/test_selftest.py holds them together).
+# The oldest supported and the newest tested Prowler: their one place (the Makefile reads this line;
+# the constraints files pin them and pyproject.toml says REQUIREMENT: tests/test_selftest.py).
 TESTED = (Version("5.32.0"), Version("5.46.0"))
 REQUIREMENT = f"prowler>={TESTED[0]},<6"
 WHY_FLOOR = (
@@ -206,13 +202,8 @@ def _fixer() -> None:
 
     module = f"prowler.providers.aws.services.vpc.{CHECK_ID}.{CHECK_ID}_fixer"
     calls: list[tuple[str, str]] = []
-
-    def fixer(resource_id: str, region: str) -> bool:
-        calls.append((resource_id, region))
-        return True
-
     stand_in = types.ModuleType(module)
-    stand_in.fixer = fixer
+    stand_in.fixer = lambda resource_id, region: calls.append((resource_id, region)) or True
     metadata = types.SimpleNamespace(CheckID=CHECK_ID, Provider="aws", ServiceName="vpc")
     finding = types.SimpleNamespace(
         check_metadata=metadata, status="FAIL", resource_id="vpc-probe", region="probe-1"

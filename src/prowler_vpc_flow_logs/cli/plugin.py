@@ -37,9 +37,8 @@ def _status(args: argparse.Namespace) -> int:
     }[place]
     print(f"Prowler {install.version} ({standing}) at {install.package_dir}")
     result = selftest.run()
-    print(
-        f"self-test: {'passed' if result.passed else 'FAILED'} ({len(result.probed)} reliances probed)"
-    )
+    passed = "passed" if result.passed else "FAILED"
+    print(f"self-test: {passed} ({len(result.probed)} reliances probed)")
     for failure in result.failures:
         print(f"FAILED: {failure.reliance}: {failure.reason}")
     lost = lost_activation(install)
@@ -54,8 +53,9 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{CHECK_ID}: {labels[state]}")
     if lost:
         print(f"WARNING: {lost}")
-    backup = "yes" if install.backup_dir.is_dir() else "no"
-    print(f"built-in backup: {backup} ({install.backup_dir})")
+    print(
+        f"built-in backup: {'yes' if install.backup_dir.is_dir() else 'no'} ({install.backup_dir})"
+    )
     return 0 if state == "ours" and result.passed and place != "older" else 1
 
 
@@ -69,10 +69,9 @@ def register(commands) -> None:
         "  vpc-flow-logs install && vpc-flow-logs status\n",
     )  # fmt: skip
     install.add_argument(
-        "--force",
-        action="store_true",
+        "--force", action="store_true",
         help="install even when Prowler fails the self-test or is older than supported, or over a modified check",
-    )
+    )  # fmt: skip
     install.set_defaults(func=_install)
     uninstall = command(
         commands, "uninstall", "restore Prowler's built-in check",
@@ -82,10 +81,9 @@ def register(commands) -> None:
         "  vpc-flow-logs uninstall && pip uninstall prowler-vpc-flow-logs\n",
     )  # fmt: skip
     uninstall.add_argument(
-        "--force",
-        action="store_true",
+        "--force", action="store_true",
         help="restore the built-in even over a check that was changed by hand",
-    )
+    )  # fmt: skip
     uninstall.set_defaults(func=_uninstall)
     status = command(
         commands, "status", "which check Prowler will run and the self-test; exit 0 only if ours and passed",
