@@ -1,10 +1,9 @@
 """A lean Prowler AWS service: VPCs, their flow logs and the flow logs' destinations.
 
-Per audited region, in parallel: one paginated DescribeVpcs, one paginated
-DescribeFlowLogs joined to the VPCs in memory, DescribeNetworkInterfaces only
-when "in use" must be decided or ENI-level logs mapped, DescribeSubnets only
-when subnet-level logs exist. Then each distinct destination is probed once.
-The number of calls never grows with the number of VPCs except through pages.
+Per audited region, in parallel: one paginated DescribeVpcs and DescribeFlowLogs, joined in
+memory; DescribeNetworkInterfaces only when "in use" or ENI-level logs need it; DescribeSubnets
+only when subnet-level logs exist. Then each distinct destination is probed once: the number of
+calls never grows with the number of VPCs except through pages.
 """
 
 from __future__ import annotations
@@ -15,11 +14,8 @@ from prowler.lib.scan_filters.scan_filters import is_resource_filtered
 from prowler.providers.aws.lib.service.service import AWSService
 
 from prowler_vpc_flow_logs import config
-from prowler_vpc_flow_logs.clients import Clients
-from prowler_vpc_flow_logs.destinations import (
-    check_destination,
-    parse_flow_log,
-)
+from prowler_vpc_flow_logs.clients import MAX_IDS, Clients
+from prowler_vpc_flow_logs.destinations import check_destination, parse_flow_log
 from prowler_vpc_flow_logs.facts import (
     Destination,
     DestinationState,
@@ -30,7 +26,7 @@ from prowler_vpc_flow_logs.facts import (
 )
 from prowler_vpc_flow_logs.scan import RegionData, Scan
 
-PAGE_SIZE = 1000  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces accept
+PAGE_SIZE = MAX_IDS  # the largest page DescribeVpcs/FlowLogs/NetworkInterfaces/Subnets accept
 
 
 class FlowLogs(AWSService):

@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from prowler_vpc_flow_logs import config
+from prowler_vpc_flow_logs.clients import MAX_IDS
 from prowler_vpc_flow_logs.errors import FAILED, UserError
 from prowler_vpc_flow_logs.facts import FIXABLE_KINDS
 from prowler_vpc_flow_logs.knobs import DEFAULT_INTERVAL, INTERVALS
@@ -34,7 +35,7 @@ from .common import (
 from .progress import RunProgress
 from .text import fix_plan_text, fix_text
 
-MAX_BATCH = 1000
+MAX_BATCH = MAX_IDS  # CreateFlowLogs takes at most 1000 VPC ids
 TRAFFIC_DEFAULT = FixSettings.model_fields["traffic_type"].default
 
 
