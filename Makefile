@@ -26,7 +26,7 @@ OLD_USER_VENV := .venv-user-$(OLDEST)
 $(STAMP): constraints.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt "$(PROWLER)" "moto[server]" pytest ruff matplotlib
+	$(PY) -m pip install --quiet -c constraints.txt "$(PROWLER)" "moto[server]" pytest pytest-xdist ruff matplotlib
 	touch $(STAMP)
 
 EDITABLE := $(VENV)/.plugin-editable
@@ -47,10 +47,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 # The whole suite on the newest tested Prowler, then the compat part on the oldest supported.
+# pytest-xdist runs TEST_WORKERS tests at a time; tests marked xdist_group share a worker (and
+# so their module's fixtures), and Prowler's installed tree is locked across workers (conftest.py).
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadgroup
+
 test: test-main test-compat
 
 test-main: plugin lint $(USER_VENV)/.prowler-installed
-	PROWLER_UNDER_TEST=$(PROWLER_VERSION) PROWLER_USER_VENV=$(USER_VENV) $(VENV)/bin/pytest -q
+	PROWLER_UNDER_TEST=$(PROWLER_VERSION) PROWLER_USER_VENV=$(USER_VENV) $(VENV)/bin/pytest -q $(XDIST)
 
 $(USER_VENV)/.prowler-installed: constraints.txt
 	test -x $(USER_VENV)/bin/python || python3 -m venv $(USER_VENV)
@@ -62,11 +67,11 @@ $(OLD_USER_VENV)/.prowler-installed: $(OLD_PINS)
 	$(OLD_USER_VENV)/bin/python -m pip install --quiet -c $(OLD_PINS) "prowler==$(OLDEST)"
 	touch $@
 
-# Prowler $(OLDEST), moto and pytest, pinned by their own constraints file.
+# Prowler $(OLDEST), moto, pytest and pytest-xdist, pinned by their own constraints file.
 $(OLD_STAMP): $(OLD_PINS)
 	test -x $(OLD_PY) || python3 -m venv $(OLD_VENV)
 	$(OLD_PY) -m pip install --quiet --upgrade pip
-	$(OLD_PY) -m pip install --quiet -c $(OLD_PINS) "prowler==$(OLDEST)" "moto[server]" pytest
+	$(OLD_PY) -m pip install --quiet -c $(OLD_PINS) "prowler==$(OLDEST)" "moto[server]" pytest pytest-xdist
 	touch $(OLD_STAMP)
 
 # The plug-in editable, with its dependencies resolved as a user's pip would: Prowler must stay.
@@ -80,7 +85,7 @@ plugin-oldest: $(OLD_VENV)/.plugin-editable
 # The end-to-end tests and the probes of Prowler's internals, on the oldest supported Prowler;
 # then the built wheel in a user's venv that holds that Prowler.
 test-compat: plugin-oldest $(EDITABLE) $(OLD_USER_VENV)/.prowler-installed
-	PROWLER_UNDER_TEST=$(OLDEST) $(OLD_VENV)/bin/pytest -q -m "e2e or compat"
+	PROWLER_UNDER_TEST=$(OLDEST) $(OLD_VENV)/bin/pytest -q $(XDIST) -m "e2e or compat"
 	PROWLER_USER_VENV=$(OLD_USER_VENV) $(VENV)/bin/pytest -q -m wheel
 
 demo: plugin

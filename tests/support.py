@@ -4,7 +4,12 @@ delivery role, snapshots of what a write would change, verdicts, and the CLI's J
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -42,6 +47,19 @@ CIS_FIRST = [
     "CIS-1.5",
     "CIS-1.4",
 ]
+
+
+# pytest-xdist runs tests side by side, each worker a process: a test that runs or reads the
+# installed Prowler's check folder holds this venv's lock shared, one that changes it alone.
+_PROWLER_TREE_LOCK = Path(sys.prefix) / ".prowler-tree.lock"
+
+
+@contextmanager
+def prowler_tree(alone: bool = False) -> Iterator[None]:
+    """Hold the installed Prowler's tree: shared with other readers, or ``alone`` to change it."""
+    with _PROWLER_TREE_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        yield  # closing the file releases the lock
 
 
 def client(service: str, region: str = REGION_A, **kwargs):

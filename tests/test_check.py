@@ -7,7 +7,7 @@ from unittest import mock
 
 from devtools.estate import REGION_A, REGION_B
 from prowler_vpc_flow_logs.service import FlowLogs
-from tests.support import aws_provider, failing_call
+from tests.support import aws_provider, failing_call, prowler_tree
 
 CHECK_MODULE = "prowler_vpc_flow_logs.check.vpc_flow_logs_enabled"
 
@@ -211,7 +211,8 @@ def test_metadata_keeps_every_check_type_the_builtin_declares(monkeypatch):
 
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # the backup `make plugin`'s install made
     builtin = find_prowler().backup_dir / "vpc_flow_logs_enabled.metadata.json"
-    theirs = json.loads(builtin.read_text())["CheckType"]
+    with prowler_tree():  # never while an e2e test uninstalls (pytest-xdist)
+        theirs = json.loads(builtin.read_text())["CheckType"]
     ours = json.loads((OUR_CHECK_DIR / "vpc_flow_logs_enabled.metadata.json").read_text())[
         "CheckType"
     ]

@@ -21,9 +21,9 @@ from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, seed_policy_esta
 from devtools.moto_server import MotoServer
 from devtools.prowler_cli import run_prowler
 from prowler_vpc_flow_logs import CHECK_ID
-from tests.support import CIS_FIRST
+from tests.support import CIS_FIRST, prowler_tree
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("compliance_e2e")]  # one scan
 OTHER_CHECK = "iam_password_policy_minimum_length_14"  # in CIS 5.0, cheap on moto
 FRAMEWORKS = ["cis_controls_7.1_aws", "cis_controls_8.1", "cis_5.0_aws"]
 
@@ -74,7 +74,8 @@ def scan(tmp_path_factory):
             REGION_B,
         ]
         formats = ("csv", "json-asff", "json-ocsf")
-        output = run_prowler(args, server.env(), out, "scan", formats).output
+        with prowler_tree():  # a module fixture: before the test's own hold
+            output = run_prowler(args, server.env(), out, "scan", formats).output
     finally:
         server.stop()
     return SimpleNamespace(out=out, output=output, estate=estate)

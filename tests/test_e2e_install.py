@@ -22,7 +22,7 @@ from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
 pytestmark = pytest.mark.e2e
 
 
-def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch):
+def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch, prowler_tree_alone):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # the state `make plugin`'s install made
     version = importlib.metadata.version("prowler")
     if os.environ.get("PROWLER_UNDER_TEST"):  # set by the Makefile: this run is on that Prowler

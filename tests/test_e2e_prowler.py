@@ -182,7 +182,9 @@ def test_a_check_whose_package_was_uninstalled_says_so_through_prowler(world, tm
     )  # shown without --log-level
 
 
-def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):
+def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(
+    world, tmp_path, prowler_tree_alone
+):
     server, estate, _ = world
     run = run_prowler(
         ["-x", str(REPO / "checks"), "--checks", "vpc_flow_logs_enabled", "-f", REGION_B],
@@ -218,7 +220,9 @@ def _check_files_match_record() -> bool:
     return {p.name for p in folder.iterdir() if p.is_file()} == {e.name for e in entries}
 
 
-def test_uninstall_restores_builtin_byte_for_byte_then_install_again(monkeypatch):
+def test_uninstall_restores_builtin_byte_for_byte_then_install_again(
+    monkeypatch, prowler_tree_alone
+):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # use the backup `make test`'s install made
 
     def cli(*args):

@@ -25,7 +25,7 @@ from devtools.moto_server import MotoServer
 from devtools.prowler_cli import ANSI
 from prowler_vpc_flow_logs import CHECK_ID, __version__
 
-pytestmark = pytest.mark.wheel
+pytestmark = [pytest.mark.wheel, pytest.mark.xdist_group("wheel")]  # one wheel built
 REPO = Path(__file__).resolve().parent.parent
 USER_VENV = os.environ.get("PROWLER_USER_VENV")
 BUILD_LEFTOVERS = (".git", ".venv*", "build", "*.egg-info", "__pycache__", ".*_cache", "output")
