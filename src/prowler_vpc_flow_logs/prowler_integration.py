@@ -46,14 +46,10 @@ def hook_into_prowler() -> None:
     count_manual_findings_in_tables()
 
 
-def _logger():
+def _warn(what: str) -> None:
     from prowler.lib.logger import logger
 
-    return logger
-
-
-def _warn(what: str) -> None:
-    _logger().warning(
+    logger.warning(
         f"prowler-vpc-flow-logs: {what}; CIS Controls may be missing from Security Hub (ASFF) "
         "findings of vpc_flow_logs_enabled"
     )
@@ -245,5 +241,7 @@ def count_manual_findings_in_tables() -> bool:
                 setattr(module, TALLY, accumulate_group_status)
         return True
     except Exception as error:  # a Prowler without this tally: nothing to do
-        _logger().debug(f"prowler-vpc-flow-logs: compliance tally left as is ({error!r})")
+        from prowler.lib.logger import logger
+
+        logger.debug(f"prowler-vpc-flow-logs: compliance tally left as is ({error!r})")
         return False

@@ -1,6 +1,5 @@
-"""The PROVIDER, CONFIG_FILE and ARN reliances named in prowler_integration.py: Prowler's
-AwsProvider and session config outside Prowler's CLI, its config-file reader and its ARN model.
-Prowler is imported inside the functions (see prowler_integration.py)."""
+"""The PROVIDER, CONFIG_FILE and ARN reliances of prowler_integration.py: Prowler's AwsProvider and
+session config outside its CLI, its config-file reader and its ARN model (imported when used)."""
 
 from __future__ import annotations
 
