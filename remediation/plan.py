@@ -69,9 +69,9 @@ def _wanted(scan: Scan, targets: Targets) -> tuple[list[tuple[str, Vpc]], list[S
     for region, vpc_id in pairs:
         regions = [region] if region else sorted(scan.regions)
         read = [scan.regions[r] for r in regions if r in scan.regions]
-        hit = next(((data, data.vpcs[vpc_id]) for data in read if vpc_id in data.vpcs), None)
-        if hit is not None:
-            found.append((hit[1].region, hit[1]))
+        vpc = next((data.vpcs[vpc_id] for data in read if vpc_id in data.vpcs), None)
+        if vpc is not None:
+            found.append((vpc.region, vpc))
             continue
         error = next((data.vpcs_error for data in read if data.vpcs_error), None)
         if error is not None:

@@ -175,14 +175,8 @@ def judge_destination(
 ) -> Judgment:
     """Retention and KMS of a destination that exists (or that this account cannot see)."""
     found = Judgment()
-    wanted = [
-        what
-        for what, on in (
-            ("record retention", min_retention is not None),
-            ("KMS encryption", require_kms),
-        )
-        if on
-    ]
+    judged = {"record retention": min_retention is not None, "KMS encryption": require_kms}
+    wanted = [what for what, on in judged.items() if on]
     if not wanted:
         return found
     if state.status in ("unverifiable", "forbidden") or destination.kind == "kinesis-data-firehose":

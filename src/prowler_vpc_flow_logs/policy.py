@@ -56,14 +56,8 @@ class Policy(BaseModel):
 
     def s3_reads(self) -> frozenset[str]:
         """What the destination probe must also read of an S3 bucket for the knobs that are on."""
-        return frozenset(
-            fact
-            for fact, on in (
-                ("lifecycle", self.min_retention_days is not None),
-                ("encryption", self.require_kms),
-            )
-            if on
-        )
+        needed = {"lifecycle": self.min_retention_days is not None, "encryption": self.require_kms}
+        return frozenset(fact for fact, on in needed.items() if on)
 
     def knobs_met(self) -> str:
         """What a passing VPC's counted flow logs meet besides traffic ("" when the knobs are off)."""
