@@ -356,6 +356,8 @@ def test_a_prowler_whose_awsservice_moved_is_refused_naming_service(tmp_path):
     fix = run("fix", "--region", "us-east-1", "--dry-run")
     assert fix.returncode == 2 and fix.stderr.count("\n") == 1
     assert fix.stderr.startswith("vpc-flow-logs: error: fix cannot run with this Prowler (")
+    runs = run("runs")  # only a fix scans: the backout's commands do not need the service
+    assert runs.returncode == 0 and runs.stdout.strip() == "No runs recorded.", runs.stderr
 
 
 # -- a hand-edited copy, an older copy of ours, what uninstall leaves (issue 18, rows 8 and 9) --
