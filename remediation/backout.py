@@ -12,45 +12,25 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from prowler_vpc_flow_logs.aws_errors import error_message
-from prowler_vpc_flow_logs.clients import ClientFor
+from prowler_vpc_flow_logs.clients import MAX_IDS, ClientFor
 from prowler_vpc_flow_logs.errors import FAILED, UserError
 
 from .accounts import Unreachable
-from .batches import flow_logs_on, run_tag
+from .batches import describe_flow_logs, flow_logs_on, run_tag
 from .ledger import (
     BackedOut,
     FlowLogCreated,
     Ledger,
-    RunStarted,
-    account_of,
     check_run_id,
     created_log_groups,
     ledger_path,
     now,
     search_places,
 )
-from .models import TAG_KEY, BackoutResult, Created, place
+from .models import MAX_WORKERS, TAG_KEY, BackoutResult, Created, place
 
-BATCH = 1000  # flow log ids per DescribeFlowLogs / DeleteFlowLogs call
 GONE = "already gone"  # a log group of the run that no longer exists
 AccountClients = Callable[[str], ClientFor]  # account -> its clients (raises Unreachable)
-
-
-def _tagged(client, run_id: str) -> list[dict]:
-    pages = client.get_paginator("describe_flow_logs").paginate(
-        Filters=[{"Name": f"tag:{TAG_KEY}", "Values": [run_id]}]
-    )
-    return [fl for page in pages for fl in page["FlowLogs"]]
-
-
-def _describe(client, ids: list[str]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    for start in range(0, len(ids), BATCH):
-        pages = client.get_paginator("describe_flow_logs").paginate(
-            FlowLogIds=ids[start : start + BATCH]
-        )
-        found.update({fl["FlowLogId"]: fl for page in pages for fl in page["FlowLogs"]})
-    return found
 
 
 @dataclass
@@ -58,7 +38,6 @@ class Candidates:
     """What a backout may delete: the ledger's flow logs plus every flow log carrying the run tag."""
 
     ledger: Ledger | None
-    started: RunStarted | None = None
     found: dict[str, Created] = field(default_factory=dict)  # flow log id -> where it was made
     log_groups: list[str] = field(default_factory=list)  # log groups the run created
     places: list[str] = field(default_factory=list)  # "ACCOUNT:REGION" to search by tag
@@ -72,55 +51,36 @@ def candidates(
     to create in (a create whose answer was lost is recorded only by its request and its tag).
     With ``from_tags`` the ledger may be lost or corrupt, and ``regions`` of ``accounts`` are searched."""
     check_run_id(run_id)
-    events = []
-    if from_tags:
-        if not regions:
-            raise UserError("--from-tags needs the regions to search: --region R [--region R ...]")
-        ledger = None
-        if ledger_path(run_id, base).is_file():
-            try:
-                ledger = Ledger.open(run_id, base)
-                events = ledger.events()  # readable: the backout is recorded in it
-            except UserError:
-                ledger, events = None, []  # a corrupt ledger: the tags are the record
-    else:
-        ledger = Ledger.open(run_id, base)
-        events = ledger.events()
+    if from_tags and not regions:
+        raise UserError("--from-tags needs the regions to search: --region R [--region R ...]")
+    ledger, events = None, []
+    if not from_tags or ledger_path(run_id, base).is_file():
+        try:  # with --from-tags: a readable ledger records the backout; a corrupt one is left
+            ledger = Ledger.open(run_id, base)
+            events = ledger.events()
+        except UserError:
+            if not from_tags:
+                raise
+            ledger, events = None, []  # the tags are the record
     found = Candidates(ledger)
     places = set(search_places(events)) if events else set()
     if events:
-        found.started = started = events[0]
-        accounts = accounts or started.all_accounts()
+        accounts = accounts or events[0].all_accounts()
         for event in events:
             if isinstance(event, FlowLogCreated):
-                account = account_of(event, started)
-                found.found[event.flow_log_id] = Created(
-                    flow_log_id=event.flow_log_id, vpc_id=event.vpc_id, region=event.region, account=account
-                )  # fmt: skip
+                found.found[event.flow_log_id] = Created.model_validate(event, from_attributes=True)
             elif isinstance(event, BackedOut):
                 found.deleted_before |= set(event.deleted) | set(event.deleted_log_groups)
         found.log_groups = created_log_groups(events)
-    places |= {place(account, region) for account in accounts for region in regions}
-    found.places = sorted(places)
+    found.places = sorted(places | {place(a, r) for a in accounts for r in regions})
     return found
-
-
-def _others(client, created: list[Created]) -> dict[str, str]:
-    """Flow logs on the run's VPCs that the run did not create (kept, and said): id -> VPC id."""
-    ours = {c.flow_log_id for c in created}
-    vpc_ids = sorted({c.vpc_id for c in created if c.vpc_id})
-    return {
-        id_: fl.get("ResourceId", "")
-        for id_, fl in flow_logs_on(client, vpc_ids).items()
-        if id_ not in ours
-    }
 
 
 def _delete(client, ids: list[str]) -> dict[str, str]:
     """Delete; id -> why for the ones AWS refused."""
     refused: dict[str, str] = {}
-    for start in range(0, len(ids), BATCH):
-        batch = ids[start : start + BATCH]
+    for start in range(0, len(ids), MAX_IDS):
+        batch = ids[start : start + MAX_IDS]
         try:
             response = client.delete_flow_logs(FlowLogIds=batch)
         except ClientError as error:
@@ -132,9 +92,8 @@ def _delete(client, ids: list[str]) -> dict[str, str]:
             continue
         for item in response.get("Unsuccessful") or []:
             err = item.get("Error") or {}
-            refused[item.get("ResourceId", "?")] = (
-                f"DeleteFlowLogs refused: {err.get('Code')}: {err.get('Message')}"
-            )
+            why = f"DeleteFlowLogs refused: {err.get('Code')}: {err.get('Message')}"
+            refused[item.get("ResourceId", "?")] = why
     return refused
 
 
@@ -142,26 +101,19 @@ class _Account:
     """One account's part of a backout: what may be deleted there, and then deleting it."""
 
     def __init__(
-        self,
-        run_id: str,
-        account: str,
-        client_for: ClientFor,
-        result: BackoutResult,
-        lock,
-        deleted_before: set[str],
+        self, run_id: str, account: str, client_for: ClientFor, result: BackoutResult, lock
     ) -> None:
         self.run_id, self.account, self.client_for = run_id, account, client_for
         self.result, self.lock = result, lock
         self.deletable: dict[str, list[Created]] = {}
-        self.deleted_before = deleted_before  # by an earlier backout of the run
 
     def search(self, regions: list[str], found: Candidates, fatal: bool) -> None:
         """Add the run-tagged flow logs of these regions; a failed search is said, or (``fatal``,
         with --from-tags, where the tags are the record) an error."""
+        tag = {"Name": f"tag:{TAG_KEY}", "Values": [self.run_id]}
         for region in regions:
-            where = place(self.account, region)
             try:
-                tagged = _tagged(self.client_for("ec2", region), self.run_id)
+                tagged = describe_flow_logs(self.client_for("ec2", region), Filters=[tag])
             except (ClientError, BotoCoreError) as error:
                 if fatal:
                     raise UserError(
@@ -169,45 +121,49 @@ class _Account:
                         FAILED,
                     ) from error
                 with self.lock:
-                    self.result.unsearched[where] = error_message(error)
+                    self.result.unsearched[place(self.account, region)] = error_message(error)
                 continue
             with self.lock:
-                self.result.searched.append(where)
-                for fl in tagged:
-                    if fl["FlowLogId"] not in found.found:
-                        found.found[fl["FlowLogId"]] = Created(
-                            flow_log_id=fl["FlowLogId"], vpc_id=fl.get("ResourceId", ""), region=region,
+                self.result.searched.append(place(self.account, region))
+                for id_, fl in tagged.items():
+                    if id_ not in found.found:
+                        found.found[id_] = Created(
+                            flow_log_id=id_, vpc_id=fl.get("ResourceId", ""), region=region,
                             account=self.account,
                         )  # fmt: skip
-                        self.result.found_by_tag.append(fl["FlowLogId"])
+                        self.result.found_by_tag.append(id_)
 
-    def judge(self, items: list[Created]) -> None:
-        """Which of the run's flow logs here may be deleted (still tagged, still on the recorded VPC)."""
-        by_region: dict[str, list[Created]] = {}
-        for created in items:
-            by_region.setdefault(created.region, []).append(created)
-        for region, mine in sorted(by_region.items()):
+    def judge(self, items: list[Created], deleted_before: set[str]) -> None:
+        """Which of the run's flow logs here may be deleted (still tagged, still on the recorded
+        VPC); the others on its VPCs are kept and said."""
+        for region in sorted({c.region for c in items}):
+            mine = [c for c in items if c.region == region]
             client = self.client_for("ec2", region)
+            ids = [c.flow_log_id for c in mine]
             try:
-                current = _describe(client, [c.flow_log_id for c in mine])
-                others = _others(client, mine)
+                current: dict[str, dict] = {}
+                for start in range(0, len(ids), MAX_IDS):
+                    current |= describe_flow_logs(client, FlowLogIds=ids[start : start + MAX_IDS])
+                on_vpcs = flow_logs_on(client, sorted({c.vpc_id for c in mine if c.vpc_id}))
             except (ClientError, BotoCoreError) as error:
                 raise UserError(
                     f"cannot read flow logs in {region} of {self.account}: {error_message(error)}",
                     FAILED,
                 ) from error
+            ours = set(ids)
+            others = {i: fl.get("ResourceId", "") for i, fl in on_vpcs.items() if i not in ours}
             with self.lock:
                 self.result.others.update(others)
                 for created in mine:
-                    self._judge_one(region, created, current.get(created.flow_log_id))
+                    raw = current.get(created.flow_log_id)
+                    if raw is None:
+                        earlier = created.flow_log_id in deleted_before
+                        gone = self.result.deleted_before if earlier else self.result.gone
+                        gone.append(created.flow_log_id)
+                    else:
+                        self._judge_one(region, created, raw)
 
-    def _judge_one(self, region: str, created: Created, raw: dict | None) -> None:
-        if raw is None:
-            earlier = created.flow_log_id in self.deleted_before
-            (self.result.deleted_before if earlier else self.result.gone).append(
-                created.flow_log_id
-            )
-            return
+    def _judge_one(self, region: str, created: Created, raw: dict) -> None:
         seen = run_tag(raw)
         if seen != self.run_id:
             self.result.refused[created.flow_log_id] = (
@@ -232,13 +188,11 @@ class _Account:
         """The log groups the run created here ("ACCOUNT:REGION:NAME"): deleted on request when
         they still carry the run tag (their records go with them), else kept and said."""
         for group in groups:
-            if not delete:
-                with self.lock:
-                    self.result.kept_log_groups.append(group)
-                continue
-            why = self._delete_log_group(*group.split(":", 2)[1:])
+            why = self._delete_log_group(*group.split(":", 2)[1:]) if delete else None
             with self.lock:
-                if why is None:
+                if not delete:
+                    self.result.kept_log_groups.append(group)
+                elif why is None:
                     self.result.deleted_log_groups.append(group)
                 elif why == GONE:
                     self.result.gone.append(group)
@@ -271,7 +225,7 @@ def backout(
     dry_run: bool = False,
     confirm: Callable[[BackoutResult], bool] | None = None,
     accounts: list[str] | None = None,
-    max_workers: int = 8,
+    max_workers: int = MAX_WORKERS,
     delete_log_groups: bool = False,
 ) -> BackoutResult:
     """Delete the run's flow logs that still carry its tag; the rest are refused with a reason.
@@ -279,19 +233,15 @@ def backout(
     found = candidates(run_id, base, from_tags, list(regions or []), list(accounts or []))
     result = BackoutResult(run_id=run_id, dry_run=dry_run)
     lock = threading.Lock()
-    places: dict[str, list[str]] = {}
+    places: dict[str, list[str]] = {c.account: [] for c in found.found.values()}
     for where in found.places:
         account, region = where.split(":", 1)
         places.setdefault(account, []).append(region)
-    for created in found.found.values():
-        places.setdefault(created.account, [])
     parts: dict[str, _Account] = {}
 
     def gather(account: str) -> None:
         try:
-            part = _Account(
-                run_id, account, clients_of(account), result, lock, found.deleted_before
-            )
+            part = _Account(run_id, account, clients_of(account), result, lock)
         except Unreachable as error:
             with lock:
                 result.account_errors[account] = str(error)
@@ -299,26 +249,23 @@ def backout(
         part.search(places[account], found, fatal=from_tags)
         with lock:
             mine = [c for c in found.found.values() if c.account == account]
-        part.judge(mine)
+        part.judge(mine, found.deleted_before)
         parts[account] = part
 
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         list(pool.map(gather, sorted(places)))
     deletable = [c for part in parts.values() for items in part.deletable.values() for c in items]
     groups = {
-        account: [
-            g
-            for g in found.log_groups
-            if g.split(":")[0] == account and g not in found.deleted_before
-        ]
-        for account in parts
+        a: [g for g in found.log_groups if g.split(":")[0] == a and g not in found.deleted_before]
+        for a in parts
     }
     if dry_run:
         result.deleted = deletable
         key = "deleted_log_groups" if delete_log_groups else "kept_log_groups"
         setattr(result, key, [g for account in sorted(groups) for g in groups[account]])
         return result
-    if deletable and confirm and not confirm(_preview(result, deletable)):
+    preview = result.model_copy(update={"dry_run": True, "deleted": deletable}, deep=True)
+    if deletable and confirm and not confirm(preview):
         raise UserError(
             "backout not confirmed; nothing was deleted (pass --yes to skip the question)", FAILED
         )
@@ -334,10 +281,3 @@ def backout(
             deleted_log_groups=result.deleted_log_groups,
         ))  # fmt: skip
     return result
-
-
-def _preview(result: BackoutResult, deletable: list[Created]) -> BackoutResult:
-    preview = result.model_copy(deep=True)
-    preview.dry_run = True
-    preview.deleted = deletable
-    return preview

@@ -1,15 +1,12 @@
 """Create the flow logs of a batch of VPCs with one CreateFlowLogs call, recorded before and after.
 
-The request is in the ledger before the call; each created flow log, mapped to its VPC through
-the run tag, and each failure are in it after, so a crash at any point leaves every flow log
-findable (the ledger, or the backout's search by tag). A batch AWS refuses as a whole is split
-in halves until the VPC that causes it stands alone (at most 2N-1 calls for N VPCs).
-
-AWS answers a batch in one of three shapes, and none may leave a flow log behind: everything
-made and tagged; part refused in ``Unsuccessful``; or an error for the whole call after part of
-it was applied (moto 5.2.5 does this on a duplicate, leaving what it made untagged). So the VPCs'
-flow logs are listed before each call, and after a refused call or a lost answer every new one
-on them, to the requested destination, is the run's: recorded, then tagged (adopted).
+The request is in the ledger before the call; each created flow log (mapped to its VPC through
+the run tag) and each failure after, so a crash leaves every flow log findable (the ledger, or
+the backout's search by tag). A batch refused as a whole is halved until the VPC that causes it
+stands alone (at most 2N-1 calls). AWS may refuse a call after applying part of it (moto 5.2.5
+does, leaving what it made untagged): so the VPCs' flow logs are listed before each call, and
+after a refusal or a lost answer every new one to the requested destination is the run's:
+recorded, then tagged (adopted).
 """
 
 from __future__ import annotations
@@ -103,15 +100,11 @@ class BatchCreator:
         their VPCs' flow logs, when just listed (else they are listed here)."""
         if before is None:
             before = self._flow_logs_on([fix.vpc_id for fix in fixes])
-        outcome = Outcome()
-        if before is not None:  # a duplicate made since the plan: say so, send no doomed create
-            taken = self._already_written(before)
-            outcome.failed += [
-                self._failure(fix, ALREADY_EXISTS, taken[fix.vpc_id])
-                for fix in fixes
-                if fix.vpc_id in taken
-            ]
-            fixes = [fix for fix in fixes if fix.vpc_id not in taken]
+        taken = self._already_written(before or {})  # made since the plan: no doomed create
+        failed = [
+            self._failure(f, ALREADY_EXISTS, taken[f.vpc_id]) for f in fixes if f.vpc_id in taken
+        ]
+        outcome, fixes = Outcome(failed=failed), [f for f in fixes if f.vpc_id not in taken]
         if not fixes:
             return outcome
         ids = [fix.vpc_id for fix in fixes]

@@ -1,10 +1,9 @@
-"""The run ledger: one JSON Lines file per run, each event flushed and fsynced before the next AWS call.
-
-The events below are the ledger's format; ``runs`` summarises a run from them.
-"""
+"""The run ledger: one JSON Lines file per run, each event flushed and fsynced before the next
+AWS call. Its events are the ledger's format; ``runs`` summarises a run from them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,7 +22,6 @@ from .models import OUTCOME_UNKNOWN, FixSettings, RoleSettings, RunSummary, log_
 
 
 # -- ledger events (one JSON object per line) -----------------------------------------
-# An event's ``account`` is "" in ledgers written before runs spanned accounts: the run's account.
 class RunStarted(BaseModel):
     event: Literal["run-started"] = "run-started"
     run_id: str
@@ -44,12 +42,12 @@ class RunStarted(BaseModel):
 
 
 class PlaceEvent(BaseModel):
-    """An event in one account and region (``account`` "" in older ledgers: the run's account)."""
+    """An event in one account and region."""
 
     event: str
     time: str
+    account: str
     region: str
-    account: str = ""
 
 
 class LogGroupCreated(PlaceEvent):
@@ -94,35 +92,16 @@ class BackedOut(BaseModel):
     refused: dict[str, str] = Field(default_factory=dict)  # flow log id -> why
     gone: list[str] = Field(default_factory=list)
     from_tags: bool = False
-    # "ACCOUNT:REGION" places whose run-tagged flow logs were searched (plain regions in older
-    # ledgers); None in ledgers written before the search
-    searched: list[str] | None = None
+    searched: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION" searched by the run tag
     unsearched: dict[str, str] = Field(default_factory=dict)  # place -> why the search failed
     account_errors: dict[str, str] = Field(default_factory=dict)  # account -> why not reached
     deleted_log_groups: list[str] = Field(default_factory=list)  # "ACCOUNT:REGION:NAME"
 
-    @property
-    def complete(self) -> bool:
-        """Nothing of the run can be left: every place searched, every account reached, nothing refused."""
-        return (
-            self.searched is not None
-            and not self.unsearched
-            and not self.refused
-            and not self.account_errors
-        )
-
 
 LedgerEvent = (
-    RunStarted
-    | LogGroupCreated
-    | CreateRequested
-    | FlowLogCreated
-    | CreateFailed
-    | RunFinished
+    RunStarted | LogGroupCreated | CreateRequested | FlowLogCreated | CreateFailed | RunFinished
     | BackedOut
-)
-
-
+)  # fmt: skip
 RUN_ID = re.compile(r"^vfl-\d{8}T\d{6}Z-[0-9a-f]{6}$")
 _EVENT = TypeAdapter(LedgerEvent)
 
@@ -154,8 +133,7 @@ def check_writable(base: Path | None = None) -> Path:
     folder = runs_dir(base)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-"):
-            pass
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".writable-").close()  # deleted on close
     except OSError as error:
         raise UserError(
             f"cannot record runs in {folder} ({error.strerror or error}); nothing was changed in AWS. "
@@ -187,9 +165,13 @@ class Ledger:
     def create(cls, started: RunStarted, base: Path | None = None) -> Ledger:
         path = ledger_path(started.run_id, base)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8"):  # never reuse a run id
-            pass
-        _fsync_dir(path.parent)
+        open(path, "x", encoding="utf-8").close()  # never reuse a run id
+        with contextlib.suppress(OSError):  # the new file's name on disk too
+            fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         ledger = cls(path)
         ledger.append(started)
         return ledger
@@ -206,101 +188,62 @@ class Ledger:
 
     def append(self, event: LedgerEvent) -> None:
         """One ``os.write`` per event, so only the last line of a crashed run can be torn."""
-        line = event.model_dump_json() + "\n"
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         try:
-            os.write(fd, line.encode("utf-8"))
+            os.write(fd, (event.model_dump_json() + "\n").encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
 
     def events(self) -> list[LedgerEvent]:
-        """Every event, validated; a corrupt ledger is a UserError naming the line.
-
-        A last line without its newline was cut short by a crash in the middle of a write (each
-        event is one write, so only the last can be torn): it is skipped and ``torn`` is set.
-        """
-        events: list[LedgerEvent] = []
+        """Every event, validated; a corrupt ledger is a UserError naming the line. A last line
+        without its newline was torn by a crash mid-write: it is skipped and ``torn`` is set."""
         try:
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise UserError(f"cannot read ledger {self.path}: {error}") from error
         lines = text.splitlines()
         self.torn = bool(text) and not text.endswith("\n")
-        if self.torn:
-            lines = lines[:-1]
-        for number, line in enumerate(lines, start=1):
+        corrupt = f"ledger {self.path} is corrupt"
+        events: list[LedgerEvent] = []
+        for number, line in enumerate(lines[:-1] if self.torn else lines, start=1):
             try:
                 events.append(_EVENT.validate_python(json.loads(line)))
             except (ValueError, ValidationError) as error:
-                reason = str(error).splitlines()[0]
                 raise UserError(
-                    f"ledger {self.path} is corrupt at line {number} ({reason}); nothing was "
+                    f"{corrupt} at line {number} ({str(error).splitlines()[0]}); nothing was "
                     "deleted. Back out by tag instead: " + FROM_TAGS
                 ) from error
         if not events or not isinstance(events[0], RunStarted):
             raise UserError(
-                f"ledger {self.path} is corrupt (it does not start with the run's header); nothing "
-                "was deleted. Back out by tag instead: " + FROM_TAGS
+                f"{corrupt} (it does not start with the run's header); nothing was deleted. "
+                "Back out by tag instead: " + FROM_TAGS
             )
         if events[0].run_id != self.path.stem:
-            raise UserError(
-                f"ledger {self.path} is corrupt (it records run {events[0].run_id}); nothing was deleted"
-            )
+            raise UserError(f"{corrupt} (it records run {events[0].run_id}); nothing was deleted")
         return events
-
-    def created(self) -> list[FlowLogCreated]:
-        return [e for e in self.events() if isinstance(e, FlowLogCreated)]
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def account_of(event, started: RunStarted) -> str:
-    """The account an event is about (older ledgers leave it empty: the run's account)."""
-    return event.account or started.account
 
 
 def search_places(events: list[LedgerEvent]) -> list[str]:
-    """ "ACCOUNT:REGION" places where the run may have created flow logs: every place it asked to
-    create in. Ledgers written before create requests were recorded fall back to the run's regions."""
-    started: RunStarted = events[0]  # type: ignore[assignment]
-    kinds = (CreateRequested, FlowLogCreated)
-    places = {place(account_of(e, started), e.region) for e in events if isinstance(e, kinds)}
-    if not any(isinstance(e, CreateRequested) for e in events):
-        places |= {place(started.account, region) for region in started.regions}
-    return sorted(places)
-
-
-def _as_place(entry: str, started: RunStarted) -> str:
-    return entry if ":" in entry else place(started.account, entry)
+    """ "ACCOUNT:REGION" places where the run may have created flow logs: every place it asked
+    to create in."""
+    kinds = CreateRequested | FlowLogCreated
+    return sorted({place(e.account, e.region) for e in events if isinstance(e, kinds)})
 
 
 def backed_out(events: list[LedgerEvent]) -> str:
-    """ "yes" only when the last backout removed every recorded flow log, refused none, and
-    searched every region the run created in for its tag; "partly" after any other backout."""
+    """ "yes" only when the last backout removed every recorded flow log, refused none, reached
+    every account and searched every place the run created in for its tag; "partly" after any
+    other backout."""
     outs = [e for e in events if isinstance(e, BackedOut)]
     if not outs:
         return "no"
     created = {e.flow_log_id for e in events if isinstance(e, FlowLogCreated)}
     removed = {i for e in outs for i in (*e.deleted, *e.gone)}
     last = outs[-1]
-    if last.searched is None:  # a ledger written before backouts searched by tag
-        return "yes" if created <= removed and not last.refused else "partly"
-    started: RunStarted = events[0]  # type: ignore[assignment]
-    searched = {_as_place(entry, started) for entry in last.searched}
-    searched_all = set(search_places(events)) <= searched
-    return "yes" if created <= removed and last.complete and searched_all else "partly"
+    complete = not (last.unsearched or last.refused or last.account_errors)
+    searched_all = set(search_places(events)) <= set(last.searched)
+    return "yes" if created <= removed and complete and searched_all else "partly"
 
 
 def summarize(ledger: Ledger) -> RunSummary:
@@ -309,28 +252,19 @@ def summarize(ledger: Ledger) -> RunSummary:
         events = ledger.events()
     except UserError as error:
         return RunSummary(
-            run_id=ledger.path.stem,
-            time="?",
-            account="?",
-            regions=[],
-            source="?",
-            created=0,
-            failed=0,
-            finished=False,
-            backed_out="no",
-            error=str(error),
-        )
+            run_id=ledger.path.stem, time="?", account="?", regions=[], source="?", created=0,
+            failed=0, finished=False, backed_out="no", error=str(error),
+        )  # fmt: skip
     started: RunStarted = events[0]  # type: ignore[assignment]
     created = [e for e in events if isinstance(e, FlowLogCreated)]
     failures = [e for e in events if isinstance(e, CreateFailed)]
-    regions = sorted(set(started.regions) | {e.region for e in created})
-    accounts = sorted(set(started.all_accounts()) | {account_of(e, started) for e in created})
+    deleted = {g for e in events if isinstance(e, BackedOut) for g in e.deleted_log_groups}
     return RunSummary(
         run_id=started.run_id,
         time=started.time,
         account=started.account,
-        accounts=accounts,
-        regions=regions,
+        accounts=sorted(set(started.all_accounts()) | {e.account for e in created}),
+        regions=sorted(set(started.regions) | {e.region for e in created}),
         source=started.source,
         created=len(created),
         failed=len(failures),
@@ -338,37 +272,27 @@ def summarize(ledger: Ledger) -> RunSummary:
         backed_out=backed_out(events),
         unknown_outcomes=sum(f.code == OUTCOME_UNKNOWN for f in failures) + _unanswered(events),
         left_out=started.left_out,
-        kept_log_groups=_kept_log_groups(events),
+        kept_log_groups=len(set(created_log_groups(events)) - deleted),  # a backout keeps them
         torn=ledger.torn,
     )
 
 
 def created_log_groups(events: list[LedgerEvent]) -> list[str]:
     """The log groups the run created, as "ACCOUNT:REGION:NAME"."""
-    started: RunStarted = events[0]  # type: ignore[assignment]
     return [
-        log_group_place(account_of(e, started), e.region, e.log_group_name)
+        log_group_place(e.account, e.region, e.log_group_name)
         for e in events
         if isinstance(e, LogGroupCreated)
     ]
 
 
-def _kept_log_groups(events: list[LedgerEvent]) -> int:
-    """Log groups the run created that no backout deleted (a backout keeps them by default)."""
-    deleted = {g for e in events if isinstance(e, BackedOut) for g in e.deleted_log_groups}
-    return len(set(created_log_groups(events)) - deleted)
-
-
 def _unanswered(events: list[LedgerEvent]) -> int:
     """VPCs of create requests with no recorded outcome (the process died while they were sent):
     AWS may have made their flow logs, which carry the run tag."""
-    asked: set[tuple[str, str, str]] = set()
-    answered: set[tuple[str, str, str]] = set()
-    for event in events:
-        if isinstance(event, CreateRequested):
-            asked |= {(event.account, event.region, vpc_id) for vpc_id in event.vpc_ids}
-        elif isinstance(event, FlowLogCreated | CreateFailed):
-            answered.add((event.account, event.region, event.vpc_id))
+    requests = [e for e in events if isinstance(e, CreateRequested)]
+    asked = {(e.account, e.region, vpc_id) for e in requests for vpc_id in e.vpc_ids}
+    outcomes = FlowLogCreated | CreateFailed
+    answered = {(e.account, e.region, e.vpc_id) for e in events if isinstance(e, outcomes)}
     return len(asked - answered)
 
 

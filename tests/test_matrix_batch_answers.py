@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from devtools.estate import REGION_A
 from prowler_vpc_flow_logs.cli import main
-from prowler_vpc_flow_logs.remediation.ledger import Ledger
+from prowler_vpc_flow_logs.remediation.ledger import FlowLogCreated, Ledger
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY
 from tests.support import client, fix_json, flow_log_ids
 
@@ -60,7 +60,8 @@ def tagged(run_id: str) -> set[str]:
 def nothing_escapes(run_id: str, before: set[str], created: set[str]) -> None:
     """Every flow log the run made is in the ledger and tagged; the backout leaves ``before``."""
     assert flow_log_ids() - before == created
-    assert {e.flow_log_id for e in Ledger.open(run_id).created()} == created
+    events = Ledger.open(run_id).events()
+    assert {e.flow_log_id for e in events if isinstance(e, FlowLogCreated)} == created
     assert tagged(run_id) == created
     assert main(["backout", run_id, "--yes"]) == 0
     assert flow_log_ids() == before
@@ -136,7 +137,8 @@ def test_a_batch_applied_in_part_then_refused_is_adopted(aws, capsys, monkeypatc
     assert len(result["created"]) == 5 and not result["untagged"]
     assert len(calls) <= 2 * 6 - 1  # bounded: halving, never a loop
     created = {c["flow_log_id"] for c in result["created"]}
-    adopted = [e for e in Ledger.open(result["run_id"]).created() if e.adopted]
+    events = Ledger.open(result["run_id"]).events()
+    adopted = [e for e in events if isinstance(e, FlowLogCreated) and e.adopted]
     assert len(adopted) == 3  # the 3 made before the culprit, untagged, then tagged by the fix
     nothing_escapes(result["run_id"], before, created)
 
@@ -146,7 +148,8 @@ def test_a_batch_refused_whole_creates_the_others(aws, capsys, monkeypatch):
     code, result, calls, culprit = _run_shape("refused whole", capsys, monkeypatch)
     assert code == 1 and [f["vpc_id"] for f in result["failed"]] == [culprit]
     assert len(result["created"]) == 5 and len(calls) <= 2 * 6 - 1
-    assert not any(e.adopted for e in Ledger.open(result["run_id"]).created())
+    events = Ledger.open(result["run_id"]).events()
+    assert not any(e.adopted for e in events if isinstance(e, FlowLogCreated))
     nothing_escapes(result["run_id"], before, {c["flow_log_id"] for c in result["created"]})
 
 

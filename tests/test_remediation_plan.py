@@ -162,8 +162,10 @@ def test_ledger_appends_are_synced_and_summarized(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
     run_id = new_run_id()
     ledger = Ledger.create(_started(run_id), tmp_path)
-    ledger.append(FlowLogCreated(time=now(), region=REGION_A, vpc_id=VPC.id, flow_log_id="fl-1"))
-    ledger.append(FlowLogCreated(time=now(), region="eu-west-1", vpc_id=VPC.id, flow_log_id="fl-2"))
+    for flow_log_id, region in (("fl-1", REGION_A), ("fl-2", "eu-west-1")):
+        ledger.append(FlowLogCreated(
+            time=now(), account="123456789012", region=region, vpc_id=VPC.id, flow_log_id=flow_log_id
+        ))  # fmt: skip
     assert len(synced) >= 3  # the folder, then every append
     [summary] = list_runs(tmp_path)
     assert (summary.created, summary.finished, summary.backed_out, summary.regions) == (
@@ -192,7 +194,7 @@ def test_corrupt_ledger_is_listed_not_fatal(tmp_path):
     [summary] = list_runs(tmp_path)
     assert "corrupt at line 1" in summary.error
     with pytest.raises(UserError, match="--from-tags"):
-        ledger.created()
+        ledger.events()
 
 
 def test_run_id_format():
