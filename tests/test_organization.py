@@ -5,6 +5,8 @@ batched creates, one run, one backout."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
 
 import botocore.client
 import pytest
@@ -394,7 +396,48 @@ def test_every_answer_shape_across_an_organization_leaves_nothing_behind(
     else:
         assert failed == culprits
     assert len(created) + len(failed) == 3 * len(org.accounts) * len(REGIONS)
-    assert {e.flow_log_id for e in Ledger.open(result["run_id"]).created()} == created
+    events = Ledger.open(result["run_id"]).events()
+    assert {e.flow_log_id for e in events if isinstance(e, FlowLogCreated)} == created
     assert tagged(org, result["run_id"]) == created and not result["untagged"]
     assert main(["backout", result["run_id"], "--yes"]) == 0
+    assert flow_logs(org) == before
+
+
+def test_concurrent_backouts_leave_the_root_logger_as_they_found_it(
+    org, capsys, caplog, monkeypatch
+):
+    """Issue 21, row 2: two backouts at once, each reaching every account with several workers
+    (whose Prowler providers log to the root logger), set the root logger's level only from their
+    own command, never from a worker thread, and leave it as it was."""
+    before = flow_logs(org)
+    run_ids = []
+    for region in REGIONS:
+        argv = ["--organization", "--role-name", ROLE, "--region", region, *S3]
+        code, result, err = fix_json(capsys, *argv)
+        assert code == 0 and result["created"], err
+        run_ids.append(result["run_id"])
+    caplog.set_level(logging.INFO)
+    root, set_level = logging.getLogger(), logging.Logger.setLevel
+    setters: list[threading.Thread] = []
+
+    def recording(self, level):
+        if self is root:
+            setters.append(threading.current_thread())
+        set_level(self, level)
+
+    codes: dict[str, int] = {}
+
+    def back(run_id: str) -> None:
+        codes[run_id] = main(["backout", run_id, "--yes", "--max-workers", "3"])
+
+    commands = [threading.Thread(target=back, args=(run_id,)) for run_id in run_ids]
+    with monkeypatch.context() as patch:
+        patch.setattr(logging.Logger, "setLevel", recording)
+        for command in commands:
+            command.start()
+        for command in commands:
+            command.join()
+    assert codes == dict.fromkeys(run_ids, 0)
+    assert root.level == logging.INFO
+    assert setters and set(setters) <= set(commands)  # quieted by each command, not its workers
     assert flow_logs(org) == before

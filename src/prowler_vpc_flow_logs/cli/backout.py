@@ -16,37 +16,23 @@ from prowler_vpc_flow_logs.remediation.accounts import (
     check_role_settings,
 )
 from prowler_vpc_flow_logs.remediation.backout import AccountClients, backout
-from prowler_vpc_flow_logs.remediation.ledger import Ledger, check_run_id, list_runs
+from prowler_vpc_flow_logs.remediation.ledger import Ledger, RunStarted, check_run_id, list_runs
 from prowler_vpc_flow_logs.remediation.models import TAG_KEY, BackoutResult
 from prowler_vpc_flow_logs.remediation.targets import check_regions
 
-from .common import (
-    add_account_options,
-    add_profile,
-    add_role_options,
-    add_state_and_output,
-    ask,
-    command,
-    emit,
-    state,
-)
+from . import common
 from .text import backout_text, runs_text
 
 
-def _recorded_run(run_id: str, args: argparse.Namespace):
-    """The run's header (its accounts and role), when its ledger can be read."""
-    try:
-        return Ledger.open(run_id, state(args)).events()[0]
-    except UserError:
-        return None
-
-
-def _clients_of(args: argparse.Namespace, started) -> tuple[Reach, AccountClients]:
+def _clients_of(args: argparse.Namespace) -> tuple[Reach, AccountClients]:
     """How the backout reaches each account: the caller's own credentials, or the role the run
-    used (or --role-name), assumed by Prowler's AwsProvider."""
+    recorded (or --role-name), assumed by Prowler's AwsProvider."""
+    try:
+        started: RunStarted | None = Ledger.open(args.run_id, common.state(args)).events()[0]
+    except UserError:  # no readable ledger: --from-tags
+        started = None
     role = check_role_settings(args.role_name, args.external_id, args.role_session_name)
-    role = role or (started.role if started else None)
-    reach = Reach(args.profile, role)
+    reach = Reach(args.profile, role or (started.role if started else None))
     regions = sorted(started.regions) if started and started.regions else ["us-east-1"]
 
     def clients_of(account: str) -> ClientFor:
@@ -78,33 +64,28 @@ def _backout(args: argparse.Namespace) -> int:
             "conflicting flags: --organization, --account-id and --exclude-account are used only "
             "with --from-tags (the ledger names the accounts)"
         )
-    with quiet_prowler():  # the accounts' providers are built inside, in threads
-        return _backout_quietly(args, accounts, excluded, regions)
 
-
-def _backout_quietly(args, accounts: list[str], excluded: list[str], regions: list[str]) -> int:
     def confirm(preview: BackoutResult) -> bool:
         print(backout_text(preview), file=sys.stderr)
-        return ask(f"Delete {len(preview.deleted)} flow log(s)?")
+        return common.ask(f"Delete {len(preview.deleted)} flow log(s)?")
 
-    reach, clients_of = _clients_of(args, _recorded_run(args.run_id, args))
-    if args.from_tags:  # the ledger may be lost: search where the flags say (the caller's alone)
-        accounts = reach.choose(args.organization, accounts, [], excluded)
-    result = backout(
-        args.run_id, clients_of, state(args), from_tags=args.from_tags, regions=regions,
-        dry_run=args.dry_run, confirm=None if args.yes else confirm, accounts=accounts,
-        max_workers=args.max_workers, delete_log_groups=args.delete_log_groups,
-    )  # fmt: skip
-    emit(args, result, backout_text(result))
+    with quiet_prowler():  # once, here: the accounts' providers are built in worker threads
+        reach, clients_of = _clients_of(args)
+        if args.from_tags:  # the ledger may be lost: where the flags say (else the caller's)
+            accounts = reach.choose(args.organization, accounts, [], excluded)
+        result = backout(
+            args.run_id, clients_of, common.state(args), from_tags=args.from_tags, regions=regions,
+            dry_run=args.dry_run, confirm=None if args.yes else confirm, accounts=accounts,
+            max_workers=args.max_workers, delete_log_groups=args.delete_log_groups,
+        )  # fmt: skip
+    common.emit(args, result, backout_text(result))
     return FAILED if result.refused or result.unsearched or result.account_errors else 0
 
 
 def _runs(args: argparse.Namespace) -> int:
-    runs = list_runs(state(args))
-    if args.output == "json":
-        print(json.dumps([r.model_dump() for r in runs], indent=2))
-    else:
-        print(runs_text(runs))
+    runs = list_runs(common.state(args))
+    dump = [r.model_dump() for r in runs]
+    print(json.dumps(dump, indent=2) if args.output == "json" else runs_text(runs))
     return 0
 
 
@@ -119,7 +100,7 @@ BACKOUT_EXAMPLES = """\
 
 
 def register(subparsers) -> None:
-    back = command(
+    back = common.command(
         subparsers,
         "backout",
         "delete exactly the flow logs a fix run created",
@@ -130,41 +111,31 @@ def register(subparsers) -> None:
         BACKOUT_EXAMPLES,
     )
     back.add_argument(
-        "run_id",
-        metavar="RUN_ID",
+        "run_id", metavar="RUN_ID",
         help="the run to undo, as `vpc-flow-logs runs` lists it (vfl-YYYYMMDDTHHMMSSZ-xxxxxx)",
-    )
-    back.add_argument(
-        "--dry-run", action="store_true", help="show what would be deleted; change nothing"
-    )
+    )  # fmt: skip
+    back.add_argument("--dry-run", action="store_true", help="show what would be deleted; change nothing")  # fmt: skip
     back.add_argument("--yes", action="store_true", help="do not ask before deleting")
     back.add_argument(
-        "--from-tags",
-        action="store_true",
+        "--from-tags", action="store_true",
         help="the ledger is lost or corrupt: find the run's flow logs by its tag in the --region(s)",
-    )
+    )  # fmt: skip
+    back.add_argument("--region", action="append", metavar="R", help="region to search with --from-tags (repeatable)")  # fmt: skip
+    common.add_profile(back)
+    common.add_account_options(back, "with --from-tags: search", " (default: the caller's account)")
     back.add_argument(
-        "--region",
-        action="append",
-        metavar="R",
-        help="region to search with --from-tags (repeatable)",
-    )
-    add_profile(back)
-    add_account_options(back, "with --from-tags: search", " (default: the caller's account)")
-    back.add_argument(
-        "--delete-log-groups",
-        action="store_true",
+        "--delete-log-groups", action="store_true",
         help="also delete the log groups the run created (and the records in them) when they still carry its tag (default: keep them)",
-    )
-    add_role_options(
+    )  # fmt: skip
+    common.add_role_options(
         back,
         "the role to assume in the run's other accounts (default: the one the run recorded)",
         "accounts backed out",
     )
-    add_state_and_output(back)
+    common.add_state_and_output(back)
     back.set_defaults(func=_backout)
 
-    runs = command(
+    runs = common.command(
         subparsers,
         "runs",
         "list recorded fix runs",
@@ -172,5 +143,5 @@ def register(subparsers) -> None:
         "and failed, whether the run finished and whether it was backed out.",
         "  vpc-flow-logs runs\n  vpc-flow-logs runs --output json\n",
     )
-    add_state_and_output(runs)
+    common.add_state_and_output(runs)
     runs.set_defaults(func=_runs)

@@ -18,19 +18,12 @@ class RunProgress:
         self.places_left = {p.account: len(p.work_regions) for p in fix_plan.plans if p.fixes}
         self.created = self.failed = 0
         self.lock = threading.Lock()
-        self._context = None
-        self._bar = None
 
     def __enter__(self) -> RunProgress:
         from alive_progress import alive_bar
 
-        self._context = alive_bar(
-            len(self.places_left),
-            file=sys.stderr,
-            title="accounts",
-            enrich_print=False,
-            stats=False,
-        )
+        options = {"file": sys.stderr, "title": "accounts", "enrich_print": False, "stats": False}
+        self._context = alive_bar(len(self.places_left), **options)
         self._bar = self._context.__enter__()
         return self
 
