@@ -40,7 +40,7 @@ def retrying_session(profile: str | None = None):
     from botocore.exceptions import BotoCoreError
     from prowler.providers.aws.config import get_default_session_config
 
-    try:
+    try:  # boto3's Session has no public setter for the client config; botocore's has
         core = botocore.session.Session(profile=profile)
         core.set_default_client_config(get_default_session_config())
         return boto3.session.Session(botocore_session=core)
