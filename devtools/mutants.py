@@ -56,7 +56,7 @@ MUTANTS = (
     Mutant(
         "backout-session-without-prowlers-retries",
         "prowler_provider.py",
-        "session._session.set_default_client_config(get_default_session_config())",
+        "core.set_default_client_config(get_default_session_config())",
         "pass",
         (
             "tests/test_matrix_throttling.py::test_retries_are_configured_once_for_the_check_the_fix_and_the_backout",
@@ -135,21 +135,21 @@ MUTANTS = (
     Mutant(
         "status-misses-a-reinstalled-prowler",
         "activation.py",
-        '    earlier = [m for m in _markers_of(install) if m.get("installed")]',
+        '    earlier = [m for _, m in _markers_of(install) if m.get("installed")]',
         "    earlier = []",
         ("tests/test_matrix_plugin_safety.py",),
     ),
     Mutant(
         "install-ignores-a-failed-self-test",
         "activation.py",
-        "    if not result.passed:\n",
-        "    if False:\n",
+        "    elif not (result := selftest.run()).passed:\n",
+        "    elif (result := selftest.run()) and False:\n",
         ("tests/test_matrix_plugin_safety.py",),
     ),
     Mutant(
         "a-probe-that-cannot-fail",
         "selftest.py",
-        "                failures.append(Failure(reliance=reliance, reason=str(failed)))",
+        "                failures.append(Failure(reliance=reliance, reason=reason))",
         "                pass",
         ("tests/test_selftest.py",),
     ),
@@ -161,10 +161,10 @@ MUTANTS = (
         ("tests/test_prowler_integration.py",),
     ),
     Mutant(
-        "uninstall-downloads-when-nothing-to-do",
+        "uninstall-restores-when-nothing-to-do",
         "activation.py",
-        '    if active_check(install) == "built-in":\n        present = _present_files(install.check_dir)',
-        "    if False:\n        present = _present_files(install.check_dir)",
+        """    if _unless_modified(install, force, "with Prowler's built-in check") == "built-in":""",
+        """    if _unless_modified(install, force, "with Prowler's built-in check") == "nothing":""",
         ("tests/test_matrix_plugin_safety.py",),
     ),
 )
