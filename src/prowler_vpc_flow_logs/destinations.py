@@ -42,11 +42,6 @@ PROBE_ACTIONS = {
     "s3": "s3:ListBucket",
     "kinesis-data-firehose": "firehose:DescribeDeliveryStream",
 }
-# The IAM action behind each extra read of a bucket, by the fact it reads.
-S3_READ_ACTIONS = {
-    "encryption": "s3:GetEncryptionConfiguration",
-    "lifecycle": "s3:GetLifecycleConfiguration",
-}
 
 # HeadBucket answers 403 both for a bucket of another account and for one of this account's own
 # that the scanning role may not look at; ListBuckets tells the two apart (_forbidden).
@@ -201,9 +196,10 @@ def _lifecycle(s3, bucket: str, **proof: str) -> dict:
     return {"lifecycle": [lifecycle_rule(rule) for rule in rules]}
 
 
-_S3_READS: dict[str, Callable[[object, str], dict]] = {
-    "encryption": _encryption,
-    "lifecycle": _lifecycle,
+# Each extra read of a bucket, by the fact it reads: the IAM action behind it, and the read.
+_S3_READS: dict[str, tuple[str, Callable[..., dict]]] = {
+    "encryption": ("s3:GetEncryptionConfiguration", _encryption),
+    "lifecycle": ("s3:GetLifecycleConfiguration", _lifecycle),
 }
 
 
@@ -251,11 +247,12 @@ def _bucket(
         raise
     state = DestinationState(status="exists")
     for fact in sorted(reads):
+        action, read = _S3_READS[fact]
         try:
-            for name, value in _S3_READS[fact](s3, destination.name, **proof).items():
+            for name, value in read(s3, destination.name, **proof).items():
                 setattr(state, name, value)
         except (ClientError, BotoCoreError) as error:
-            code, action = error_code(error), S3_READ_ACTIONS[fact]
+            code = error_code(error)
             if code == "NoSuchBucket":
                 return DestinationState(status="missing")
             state.unread[fact] = f"{action} failed ({code}); {advice(action, code)}"
