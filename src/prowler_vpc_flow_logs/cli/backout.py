@@ -101,15 +101,13 @@ BACKOUT_EXAMPLES = """\
 
 def register(subparsers) -> None:
     back = common.command(
-        subparsers,
-        "backout",
-        "delete exactly the flow logs a fix run created",
+        subparsers, "backout", "delete exactly the flow logs a fix run created",
         "Delete the flow logs a fix run created: those its ledger records and those that carry its "
         f"tag {TAG_KEY}=RUN_ID in the regions where it created (a create whose answer was lost is "
         "found by its tag). A flow log whose tag changed is kept, and so is every other flow log; "
         "log groups the run created are kept (they hold the records) unless --delete-log-groups.",
         BACKOUT_EXAMPLES,
-    )
+    )  # fmt: skip
     back.add_argument(
         "run_id", metavar="RUN_ID",
         help="the run to undo, as `vpc-flow-logs runs` lists it (vfl-YYYYMMDDTHHMMSSZ-xxxxxx)",
@@ -127,21 +125,16 @@ def register(subparsers) -> None:
         "--delete-log-groups", action="store_true",
         help="also delete the log groups the run created (and the records in them) when they still carry its tag (default: keep them)",
     )  # fmt: skip
-    common.add_role_options(
-        back,
-        "the role to assume in the run's other accounts (default: the one the run recorded)",
-        "accounts backed out",
-    )
+    role_help = "the role to assume in the run's other accounts (default: the one the run recorded)"
+    common.add_role_options(back, role_help, "accounts backed out")
     common.add_state_and_output(back)
     back.set_defaults(func=_backout)
 
     runs = common.command(
-        subparsers,
-        "runs",
-        "list recorded fix runs",
+        subparsers, "runs", "list recorded fix runs",
         "List the fix runs recorded in the state folder: time, account, regions, flow logs created "
         "and failed, whether the run finished and whether it was backed out.",
         "  vpc-flow-logs runs\n  vpc-flow-logs runs --output json\n",
-    )
+    )  # fmt: skip
     common.add_state_and_output(runs)
     runs.set_defaults(func=_runs)

@@ -36,10 +36,8 @@ class RunProgress:
             self.failed += len(outcome.failed)
             for failed in outcome.failed:
                 label = self.labels.get((account, failed.vpc_id), failed.vpc_id)
-                print(
-                    f"FAILED for {label} in {region}: {failed.code}: {failed.message}",
-                    file=sys.stderr,
-                )
+                line = f"FAILED for {label} in {region}: {failed.code}: {failed.message}"
+                print(line, file=sys.stderr)
             self._bar.text(f"{self.created} flow log(s) created, {self.failed} failed")
 
     def place_done(self, account: str, region: str) -> None:
