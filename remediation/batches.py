@@ -22,7 +22,7 @@ from prowler_vpc_flow_logs.destinations import parse_flow_log
 from .ledger import CreateFailed, CreateRequested, FlowLogCreated, Ledger, now
 from .models import OUTCOME_UNKNOWN, TAG_KEY, Created, Failed, FixSettings, PlannedFix
 
-BATCH_SIZE = 100  # VPCs per CreateFlowLogs call (AWS accepts 1000 for VPCs; a refusal costs less)
+BATCH_SIZE = 100  # VPCs per CreateFlowLogs call (AWS takes clients.MAX_IDS; a refusal costs less)
 FILTER_VALUES = 200  # values DescribeFlowLogs takes in one filter
 ALREADY_EXISTS = "FlowLogAlreadyExists"  # EC2's error code for a duplicate flow log
 
