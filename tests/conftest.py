@@ -14,16 +14,14 @@ from devtools.aws_boundary import boundary
 from devtools.estate import Estate, seed_policy_estate
 from tests.support import DUMMY_ENV, client, create_role, prowler_tree
 
+# moto loads a few thousand default AMIs into every EC2 region it starts; no test reads one.
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 SLOW = ("e2e", "wheel")  # start a real prowler or pip: 10-50 s each
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The order pytest-xdist hands tests out in: the slow ones first, so that quick ones fill the
-    end; those that change Prowler's tree amid the quick ones, when no other test holds it."""
-    alone = [i for i in items if "prowler_tree_alone" in getattr(i, "fixturenames", ())]
-    slow = [i for i in items if i not in alone and any(i.get_closest_marker(m) for m in SLOW)]
-    quick = [i for i in items if i not in alone and i not in slow]
-    items[:] = slow + quick[: len(quick) // 3] + alone + quick[len(quick) // 3 :]
+    """The order pytest-xdist hands tests out in: the slow ones first, quick ones fill the end."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,19 +89,10 @@ def _prowler_runs_this_checkouts_check(request) -> None:
 
 @pytest.fixture(autouse=True)
 def _prowler_tree_shared(request) -> Iterator[None]:
-    """An e2e or compat test runs or reads the installed Prowler: never while another test
-    changes it (that one asks for ``prowler_tree_alone``)."""
-    if "prowler_tree_alone" in request.fixturenames or not any(
-        request.node.get_closest_marker(m) for m in ("e2e", "compat")
-    ):
+    """An e2e or compat test runs or reads the installed Prowler: never while another test's
+    step changes it (install, uninstall, `prowler -x`: ``with prowler_tree(alone=True)``)."""
+    if not any(request.node.get_closest_marker(m) for m in ("e2e", "compat")):
         yield
         return
     with prowler_tree():
-        yield
-
-
-@pytest.fixture
-def prowler_tree_alone() -> Iterator[None]:
-    """This test changes the installed Prowler's tree (install, uninstall, `prowler -x`)."""
-    with prowler_tree(alone=True):
         yield

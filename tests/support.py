@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import functools
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,21 +52,47 @@ CIS_FIRST = [
 
 
 # pytest-xdist runs tests side by side, each worker a process: a test that runs or reads the
-# installed Prowler's check folder holds this venv's lock shared, one that changes it alone.
-_PROWLER_TREE_LOCK = Path(sys.prefix) / ".prowler-tree.lock"
+# installed Prowler's check folder holds this venv's lock shared, the step that changes it alone.
+_holds: list[int] = []  # this process's holds (flock modes), innermost last
+
+
+@functools.cache
+def _tree_lock() -> int:
+    """One descriptor per process, so that flock converts its hold rather than fight it."""
+    return os.open(Path(sys.prefix) / ".prowler-tree.lock", os.O_RDWR | os.O_CREAT)
 
 
 @contextmanager
 def prowler_tree(alone: bool = False) -> Iterator[None]:
-    """Hold the installed Prowler's tree: shared with other readers, or ``alone`` to change it."""
-    with _PROWLER_TREE_LOCK.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-        yield  # closing the file releases the lock
+    """Hold the installed Prowler's tree: shared with other readers, or ``alone`` to change it
+    (inside a shared hold: given up, taken alone, then shared again)."""
+    outer = _holds[-1] if _holds else fcntl.LOCK_UN
+    mode = fcntl.LOCK_EX if alone or outer == fcntl.LOCK_EX else fcntl.LOCK_SH
+    if mode != outer:
+        fcntl.flock(_tree_lock(), mode)
+    _holds.append(mode)
+    try:
+        yield
+    finally:
+        _holds.pop()
+        if mode != outer:
+            fcntl.flock(_tree_lock(), outer)
 
 
 def client(service: str, region: str = REGION_A, **kwargs):
-    """A boto3 client of the mocked account (mock_aws is active in the test)."""
-    return boto3.client(service, region_name=region, **kwargs)
+    """A boto3 client of the mocked account (mock_aws is active in the test). Building one takes
+    ~40 ms, so each is made once per boto3 default session (mock_aws starts a new one) and AWS
+    environment."""
+    if kwargs:
+        return boto3.client(service, region_name=region, **kwargs)
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    made = vars(boto3.DEFAULT_SESSION).setdefault("_tests_clients", {})
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = (service, region, env)
+    if key not in made:
+        made[key] = boto3.client(service, region_name=region)
+    return made[key]
 
 
 def aws_provider(

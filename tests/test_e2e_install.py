@@ -18,11 +18,12 @@ import pytest
 
 from devtools.prowler_cli import run_cli
 from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
+from tests.support import prowler_tree
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch, prowler_tree_alone):
+def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # the state `make plugin`'s install made
     version = importlib.metadata.version("prowler")
     if os.environ.get("PROWLER_UNDER_TEST"):  # set by the Makefile: this run is on that Prowler
@@ -33,7 +34,8 @@ def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch, prowler_tr
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.strip() == "No broken requirements found."
 
-    done = run_cli(["install"])
+    with prowler_tree(alone=True):
+        done = run_cli(["install"])
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         f"installed: Prowler {version} now runs prowler-vpc-flow-logs {__version__}'s {CHECK_ID}"

@@ -15,6 +15,7 @@ from moto.core.authorization import enable_iam_authentication
 from devtools.estate import EXPECTED_WORDS, REGION_A, REGION_B, default_vpcs, seed_policy_estate
 from devtools.moto_server import MotoServer
 from devtools.prowler_cli import run_cli, run_prowler
+from tests.support import prowler_tree
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parent.parent
@@ -182,16 +183,15 @@ def test_a_check_whose_package_was_uninstalled_says_so_through_prowler(world, tm
     )  # shown without --log-level
 
 
-def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(
-    world, tmp_path, prowler_tree_alone
-):
+def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):
     server, estate, _ = world
-    run = run_prowler(
-        ["-x", str(REPO / "checks"), "--checks", "vpc_flow_logs_enabled", "-f", REGION_B],
-        server.env(),
-        tmp_path,
-        "custom",
-    )
+    with prowler_tree(alone=True):  # -x swaps the check folder in Prowler's tree
+        run = run_prowler(
+            ["-x", str(REPO / "checks"), "--checks", "vpc_flow_logs_enabled", "-f", REGION_B],
+            server.env(),
+            tmp_path,
+            "custom",
+        )
     found = run.by_resource()
     assert set(found) == {
         estate.vpcs["eu-all-to-bucket"],
@@ -220,22 +220,21 @@ def _check_files_match_record() -> bool:
     return {p.name for p in folder.iterdir() if p.is_file()} == {e.name for e in entries}
 
 
-def test_uninstall_restores_builtin_byte_for_byte_then_install_again(
-    monkeypatch, prowler_tree_alone
-):
+def test_uninstall_restores_builtin_byte_for_byte_then_install_again(monkeypatch):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # use the backup `make test`'s install made
 
     def cli(*args):
         return run_cli(list(args))
 
-    assert not _check_files_match_record()  # ours is active
-    try:
-        done = cli("uninstall")
-        assert done.returncode == 0, done.stderr
-        assert _check_files_match_record()
-        assert cli("status").returncode == 1
-    finally:
-        done = cli("install")
+    with prowler_tree(alone=True):
+        assert not _check_files_match_record()  # ours is active
+        try:
+            done = cli("uninstall")
+            assert done.returncode == 0, done.stderr
+            assert _check_files_match_record()
+            assert cli("status").returncode == 1
+        finally:
+            done = cli("install")
     assert done.returncode == 0, done.stderr
     status = cli("status")
     assert status.returncode == 0 and "(active)" in status.stdout
