@@ -188,15 +188,14 @@ def assess(
 
 def _judge_record(found: Assessment, policy: Policy | None) -> None:
     """The knobs on the flow log itself: its aggregation interval and its record fields."""
-    if policy is not None:
-        found.problems += filter(
-            None,
-            [
-                knobs.interval_problem(found.flow_log, policy.max_aggregation_interval),
-                knobs.fields_problem(found.flow_log.log_format, policy.required_fields),
-                knobs.allowed_problem(found.flow_log, policy.allowed_destinations),
-            ],
-        )
+    if policy is None:
+        return
+    flow_log = found.flow_log
+    found.problems += filter(None, [
+        knobs.interval_problem(flow_log, policy.max_aggregation_interval),
+        knobs.fields_problem(flow_log.log_format, policy.required_fields),
+        knobs.allowed_problem(flow_log, policy.allowed_destinations),
+    ])  # fmt: skip
 
 
 def _describe_log(flow_log: FlowLog) -> str:
@@ -255,14 +254,12 @@ def evaluate(
         )
 
     if vpc.owner_id and vpc.owner_id != policy.audited_account:
-        return verdict(
-            "MANUAL",
-            (
-                f"{where} is owned by account {vpc.owner_id} and shared with this account (AWS RAM); "
-                f"only its owner can read or create its flow logs: audit account {vpc.owner_id} for this VPC."
-            ),
-            [],
+        owner = vpc.owner_id
+        text = (
+            f"{where} is owned by account {owner} and shared with this account (AWS RAM); only its "
+            f"owner can read or create its flow logs: audit account {owner} for this VPC."
         )
+        return verdict("MANUAL", text, [])
     errors = [error.describe() for error in read_errors]
     if errors:
         text = f"{where} could not be audited: {'; '.join(errors)}. {NO_VERDICT}"
