@@ -102,53 +102,25 @@ class Knob:
     which: Callable[[Any], str] = lambda raw: ""  # names the wrong part of an invalid value
 
 
+# key, reader, what it must be, strictest setting, what that setting says [, wrong part]
 KNOBS = (
-    Knob(
-        TRAFFIC_TYPE_KEY,
-        _traffic,
-        f"one of {', '.join(TRAFFIC_TYPES)}",
-        "ALL",
-        "ALL traffic is required",
-    ),
-    Knob(
-        MIN_RETENTION_KEY,
-        _retention,
-        "a whole number of days, 1 or more",
-        NEVER_EXPIRE,
-        "records must never expire",
-    ),
+    Knob(TRAFFIC_TYPE_KEY, _traffic, f"one of {', '.join(TRAFFIC_TYPES)}", "ALL",
+         "ALL traffic is required"),
+    Knob(MIN_RETENTION_KEY, _retention, "a whole number of days, 1 or more", NEVER_EXPIRE,
+         "records must never expire"),
     Knob(REQUIRE_KMS_KEY, _kms, "true or false", True, "KMS encryption is required"),
-    Knob(
-        MAX_INTERVAL_KEY,
-        _interval,
-        " or ".join(map(str, INTERVALS)),
-        min(INTERVALS),
-        "a MaxAggregationInterval of 60 s is required",
-    ),
-    Knob(
-        REQUIRED_FIELDS_KEY,
-        _fields,
-        "a list of flow log record field names (such as "
-        "[srcaddr, dstaddr, srcport, dstport, protocol, action])",
-        record_format.FIELDS,
-        "every record field AWS knows is required",
-        _unknown_fields,
-    ),
-    Knob(
-        ALLOWED_DESTINATIONS_KEY,
-        _arns(r"^arn:"),
-        "a list of destination ARN patterns (such as ['arn:aws:s3:::org-log-archive*'])",
-        (),
-        "no destination is allowed",
-    ),
-    Knob(
-        DESTINATION_ROLES_KEY,
-        _arns(ROLE_ARN),
-        "a list of IAM role ARNs (such as ['arn:aws:iam::111111111111:role/prowler-scan'])",
-        (),
-        "no role reads other accounts' destinations",
-    ),
-)
+    Knob(MAX_INTERVAL_KEY, _interval, " or ".join(map(str, INTERVALS)), min(INTERVALS),
+         "a MaxAggregationInterval of 60 s is required"),
+    Knob(REQUIRED_FIELDS_KEY, _fields, "a list of flow log record field names (such as "
+         "[srcaddr, dstaddr, srcport, dstport, protocol, action])", record_format.FIELDS,
+         "every record field AWS knows is required", _unknown_fields),
+    Knob(ALLOWED_DESTINATIONS_KEY, _arns(r"^arn:"),
+         "a list of destination ARN patterns (such as ['arn:aws:s3:::org-log-archive*'])", (),
+         "no destination is allowed"),
+    Knob(DESTINATION_ROLES_KEY, _arns(ROLE_ARN),
+         "a list of IAM role ARNs (such as ['arn:aws:iam::111111111111:role/prowler-scan'])", (),
+         "no role reads other accounts' destinations"),
+)  # fmt: skip
 
 
 def _config(audit_config: Mapping[str, Any] | None) -> Mapping[str, Any]:
