@@ -71,12 +71,9 @@ def add_account_options(parser: argparse.ArgumentParser, verb: str, note: str = 
     )  # fmt: skip
 
 
-def add_role_options(
-    parser: argparse.ArgumentParser, role_name_help: str, workers_help: str
-) -> None:
-    """How other accounts are reached (as Prowler's -R, --external-id, --role-session-name),
-    and how many are worked on at once."""
-    parser.add_argument("--role-name", metavar="NAME", help=role_name_help)
+def add_role_options(parser: argparse.ArgumentParser, role_help: str, workers_help: str) -> None:
+    """How other accounts are reached (as Prowler's -R, --external-id, --role-session-name)."""
+    parser.add_argument("--role-name", metavar="NAME", help=role_help)
     parser.add_argument(
         "--external-id", metavar="ID",
         help="as Prowler's --external-id: the external ID the role's trust policy requires (default: none)",

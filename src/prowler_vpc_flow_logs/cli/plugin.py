@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 
 from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
 from prowler_vpc_flow_logs.activation import (
@@ -16,13 +17,8 @@ from prowler_vpc_flow_logs.activation import (
 from .common import command
 
 
-def _install(args: argparse.Namespace) -> int:
-    print(install_check(find_prowler(), force=args.force))
-    return 0
-
-
-def _uninstall(args: argparse.Namespace) -> int:
-    print(uninstall_check(find_prowler(), force=args.force))
+def _change(change, args: argparse.Namespace) -> int:
+    print(change(find_prowler(), force=args.force))
     return 0
 
 
@@ -60,31 +56,25 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    install = command(
-        commands, "install", "make Prowler run this plug-in's check",
-        "Replace Prowler's built-in vpc_flow_logs_enabled with this plug-in's check: first a "
-        "self-test probes each Prowler internal the plug-in relies on (any Prowler from "
-        f"{selftest.TESTED[0]} that passes it is accepted), then the built-in files are verified "
-        "against Prowler's RECORD and backed up.",
-        "  vpc-flow-logs install && vpc-flow-logs status\n",
+    changes = (  # (what it runs, the command, its summary, description and example, --force's help)
+        (install_check, "install", "make Prowler run this plug-in's check",
+         "Replace Prowler's built-in vpc_flow_logs_enabled with this plug-in's check: first a "
+         "self-test probes each Prowler internal the plug-in relies on (any Prowler from "
+         f"{selftest.TESTED[0]} that passes it is accepted), then the built-in files are verified "
+         "against Prowler's RECORD and backed up.",
+         "  vpc-flow-logs install && vpc-flow-logs status\n",
+         "install even when Prowler fails the self-test or is older than supported, or over a modified check"),
+        (uninstall_check, "uninstall", "restore Prowler's built-in check",
+         "Put Prowler's built-in vpc_flow_logs_enabled back from the backup `install` made, "
+         "verified byte for byte against Prowler's RECORD. Run it before `pip uninstall "
+         "prowler-vpc-flow-logs`.",
+         "  vpc-flow-logs uninstall && pip uninstall prowler-vpc-flow-logs\n",
+         "restore the built-in even over a check that was changed by hand"),
     )  # fmt: skip
-    install.add_argument(
-        "--force", action="store_true",
-        help="install even when Prowler fails the self-test or is older than supported, or over a modified check",
-    )  # fmt: skip
-    install.set_defaults(func=_install)
-    uninstall = command(
-        commands, "uninstall", "restore Prowler's built-in check",
-        "Put Prowler's built-in vpc_flow_logs_enabled back from the backup `install` made, "
-        "verified byte for byte against Prowler's RECORD. Run it before `pip uninstall "
-        "prowler-vpc-flow-logs`.",
-        "  vpc-flow-logs uninstall && pip uninstall prowler-vpc-flow-logs\n",
-    )  # fmt: skip
-    uninstall.add_argument(
-        "--force", action="store_true",
-        help="restore the built-in even over a check that was changed by hand",
-    )  # fmt: skip
-    uninstall.set_defaults(func=_uninstall)
+    for change, *about, force_help in changes:
+        sub = command(commands, *about)
+        sub.add_argument("--force", action="store_true", help=force_help)
+        sub.set_defaults(func=functools.partial(_change, change))
     status = command(
         commands, "status", "which check Prowler will run and the self-test; exit 0 only if ours and passed",
         "Say which vpc_flow_logs_enabled Prowler will run (ours, the built-in, another or none), "
