@@ -1,10 +1,6 @@
-"""Put our check in place of Prowler's built-in ``vpc_flow_logs_enabled`` and take it out again.
-
-Prowler loads this check id only from its own tree (CHECK_FOLDER), so ``install`` backs up the
-built-in files, verified against the sha256 in Prowler's RECORD, and writes a copy of ours there
-(one atomic ``os.replace`` per file; after editing them, install again: ``make plugin``).
-``uninstall`` restores the backup and verifies it. A ``prowler -x`` run deletes the folder when it
-ends; an exit hook puts back what was there.
+"""Put our check in place of Prowler's built-in ``vpc_flow_logs_enabled`` (Prowler loads it only
+from CHECK_FOLDER) and take it out again; both verify the built-in against Prowler's RECORD. After
+editing checks/, install again (``make plugin``). An exit hook undoes a ``prowler -x`` clean-up.
 """
 
 from __future__ import annotations
@@ -92,7 +88,6 @@ def _our_files() -> dict[str, bytes]:
 
 
 def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
-    """True when ``files`` are exactly the RECORD's files, byte for byte."""
     return set(files) == set(record) and all(
         _sha256(files[name]) == digest for name, digest in record.items()
     )
@@ -130,7 +125,7 @@ def active_check(install: ProwlerInstall) -> str:
 
 
 def _write_files(folder: Path, files: dict[str, bytes]) -> None:
-    """Write each file with an atomic replace, then drop any other file in the folder."""
+    """Exactly ``files`` in ``folder``, each written with an atomic replace."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
@@ -168,18 +163,17 @@ def inactive_warning() -> str | None:
     )
 
 
-def _save_marker(install: ProwlerInstall, installed: bool) -> None:
+def _save_marker(install: ProwlerInstall) -> None:
     """Record the activation, with the sha256 of the files ``install`` wrote (so that a later
     edit by hand is told apart from an older version of ours)."""
-    written = {name: _sha256(data) for name, data in _our_files().items()} if installed else {}
+    written = {name: _sha256(data) for name, data in _our_files().items()}
     marker = {"prowler_dir": str(install.package_dir), "prowler_version": install.version}
-    marker |= {"installed": installed, "plugin_version": __version__, "files": written}
+    marker |= {"installed": True, "plugin_version": __version__, "files": written}
     install.marker.parent.mkdir(parents=True, exist_ok=True)
     install.marker.write_text(json.dumps(marker, indent=2))
 
 
 def _read_marker(path: Path) -> dict:
-    """One activation record ({} when missing or unreadable)."""
     try:
         marker = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -282,15 +276,14 @@ def install_check(install: ProwlerInstall, force: bool = False) -> str:
             )
         _write_files(install.backup_dir, builtin)
     _write_files(install.check_dir, _our_files())
-    _save_marker(install, installed=True)
+    _save_marker(install)
     note = "" if install.backup_dir.is_dir() else " (no backup of the built-in check exists)"
     done = f"installed: Prowler {install.version} now runs prowler-vpc-flow-logs {__version__}'s {CHECK_ID}{note}"
     return "\n".join([*notes, done])
 
 
 def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
-    """Put Prowler's built-in check back, verify it against RECORD, drop this Prowler's activation
-    records, and say what stays in the state folder."""
+    """Put Prowler's built-in check back and forget this Prowler's activation."""
     if _unless_modified(install, force, "with Prowler's built-in check") == "built-in":
         present = _present_files(install.check_dir)
         builtin = _builtin_part(install, present) or present
@@ -315,7 +308,7 @@ def uninstall_check(install: ProwlerInstall, force: bool = False) -> str:
 
 
 def _forget(install: ProwlerInstall) -> list[str]:
-    """Remove this Prowler's activation records; say what the state folder still holds."""
+    """What the state folder still holds, once this Prowler's activation records are gone."""
     for path, _ in _markers_of(install):
         with contextlib.suppress(OSError):
             path.unlink()
@@ -351,7 +344,7 @@ def restore_after_custom_folder_run(check_dir: Path) -> None:
         install = find_prowler()
         if _read_marker(install.marker).get("installed") or not install.backup_dir.is_dir():
             _write_files(install.check_dir, _our_files())
-            _save_marker(install, installed=True)
+            _save_marker(install)
             what = "prowler-vpc-flow-logs's check"
         else:
             _write_files(install.check_dir, _backup(install))

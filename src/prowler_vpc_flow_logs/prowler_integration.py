@@ -1,30 +1,24 @@
-"""Everything the plug-in relies on inside Prowler, each reliance named.
-
-Prowler is imported inside the functions, so ``vpc-flow-logs status`` runs (and says so) where
-Prowler is missing or broken. Each reliance but the safety nets MANUAL_IN_TABLES and
-CUSTOM_FOLDER_CLEANUP has a probe of its name in selftest.py, which ``install`` and ``status`` run
-instead of a version gate. What differs between Prowler versions is decided here, at run time.
+"""Everything the plug-in relies on inside Prowler, each reliance named. Each but the safety nets
+MANUAL_IN_TABLES and CUSTOM_FOLDER_CLEANUP has a probe of its name in selftest.py, which ``install``
+and ``status`` run instead of a version gate. Prowler is imported inside the functions, so
+``status`` runs (and says so) where Prowler is missing or broken.
 
 - CHECK_FOLDER: Prowler loads our check id only from its own tree, so ``install`` copies it there.
 - CHECK_REPORTS: a finding is a ``Check_Report_AWS(metadata, resource)`` the check fills in.
-- SERVICE: ``FlowLogs`` (service.py) is an ``AWSService("ec2", provider)`` (its session, audit
-  config, account, partition, ``audit_resources`` with ``is_resource_filtered``, and
-  ``__threading_call__``); ``flow_logs_client`` comes from ``Provider.get_global_provider()``.
+- SERVICE: ``FlowLogs`` is an ``AWSService("ec2", provider)`` (session, audit config, unknown ARNs,
+  ``is_resource_filtered``, ``__threading_call__``) built on ``Provider.get_global_provider()``.
 - METADATA: Prowler's ``CheckMetadata`` accepts our metadata JSON (else every scan breaks).
-- FINDING_COMPLIANCE: a finding's ``compliance`` comes from ``get_check_compliance``, looked up on
-  ``prowler.lib.outputs.finding`` at call time; ``keep_cis_mappings_in_findings`` wraps it.
+- FINDING_COMPLIANCE: findings look ``get_check_compliance`` up on ``prowler.lib.outputs.finding``
+  at call time; ``keep_cis_mappings_in_findings`` wraps it.
 - ASFF_FIRST_20: the ASFF writer keeps the first 20 compliance keys (``asff_keeps_front_keys``).
-- MANUAL_IN_TABLES: Prowler 5.32.0's compliance tables crash on a MANUAL finding (fixed in 5.32.1);
-  ``count_manual_findings_in_tables`` mends the tally only where it rejects MANUAL.
-- CUSTOM_FOLDER_CLEANUP: ``prowler -x DIR`` deletes the check folder from Prowler's tree when it
-  ends; activation.py's exit hook puts it back.
+- MANUAL_IN_TABLES: Prowler 5.32.0's compliance tables crash on a MANUAL finding (fixed in 5.32.1).
+- CUSTOM_FOLDER_CLEANUP: ``prowler -x`` deletes the check folder; activation.py puts it back.
 - PROVIDER: ``AwsProvider(...)`` and Prowler's botocore session config (prowler_provider.py); an
   AwsProvider becomes Prowler's global provider, so the remediation builds one only outside a scan.
 - CONFIG_FILE: ``load_and_validate_config_file("aws", path)`` reads ``--config-file``.
 - ARN: Prowler's ``ARN`` model parses the ARNs the plug-in reads (``parse_arn``).
 - FIXER: ``prowler --fixer`` calls ``<check>_fixer.fixer(resource_id=, region=)``.
-- COMPLIANCE_ENTRY_POINTS: frameworks come from the ``prowler.compliance`` and
-  ``prowler.compliance.universal`` entry points (pyproject.toml).
+- COMPLIANCE_ENTRY_POINTS: the ``prowler.compliance`` and ``.universal`` entry points (pyproject).
 """
 
 from __future__ import annotations
@@ -82,7 +76,6 @@ def reports(check, service) -> list:
 
 # -- FINDING_COMPLIANCE and ASFF_FIRST_20 ----------------------------------------------------
 OUR_STANDARD = "CIS-Controls-7.1"
-CIS_CONTROLS_PREFIX = "CIS-Controls-"
 _CIS_AWS = re.compile(r"^CIS-(\d+(?:\.\d+)*)$")
 _ORIGINAL = "_prowler_vpc_flow_logs_original"
 
@@ -96,7 +89,7 @@ def _version(text: str) -> tuple[int, ...]:
 @functools.lru_cache(maxsize=64)
 def _front_order(keys: tuple[str, ...]) -> tuple[str, ...]:
     """The key order ``prioritised`` gives; every finding of a check has the same keys."""
-    controls = sorted((k for k in keys if k.startswith(CIS_CONTROLS_PREFIX)), key=_version)
+    controls = sorted((k for k in keys if k.startswith("CIS-Controls-")), key=_version)
     benchmarks = sorted(
         (k for k in keys if _CIS_AWS.match(k)), key=lambda k: _version(k[4:]), reverse=True
     )
@@ -198,12 +191,11 @@ def keep_cis_mappings_in_findings() -> bool:
         return False
 
 
-def prowlers_get_check_compliance() -> Callable[..., Any]:
-    """Prowler's own ``get_check_compliance`` where findings look it up, without our wrapper
-    (AttributeError when this Prowler has none there)."""
+def prowlers_get_check_compliance() -> Callable[..., Any] | None:
+    """Prowler's own ``get_check_compliance`` where findings look it up, without our wrapper."""
     from prowler.lib.outputs import finding as finding_module
 
-    current = finding_module.get_check_compliance
+    current = getattr(finding_module, "get_check_compliance", None)
     return getattr(current, _ORIGINAL, current)
 
 

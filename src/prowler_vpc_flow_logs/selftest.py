@@ -43,7 +43,6 @@ WHY_FLOOR = (
     "entry-point frameworks per provider"
 )
 FRAMEWORK = "cis_controls_7.1_aws"
-Standing = Literal["older", "tested", "newer"]
 
 
 class ProbeFailed(Exception):
@@ -71,7 +70,7 @@ class SelfTest(BaseModel):
         return "; ".join(f"{f.reliance} ({f.reason})" for f in self.failures)
 
 
-def standing(version: str) -> Standing:
+def standing(version: str) -> Literal["older", "tested", "newer"]:
     """Where a Prowler version stands against the tested range."""
     try:
         parsed = Version(version)
@@ -148,10 +147,7 @@ def _finding_compliance() -> None:
     """A finding without ``compliance`` gets it from the module's ``get_check_compliance``."""
     from prowler.lib.outputs import finding
 
-    try:
-        original = prowlers_get_check_compliance()
-    except AttributeError:
-        original = None
+    original = prowlers_get_check_compliance()
     if not callable(original) or next(iter(inspect.signature(original).parameters)) != "finding":
         raise ProbeFailed("prowler.lib.outputs.finding has no get_check_compliance(finding, ...)")
     report = mock.MagicMock(resource_tags=[])
