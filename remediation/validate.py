@@ -36,6 +36,11 @@ RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
 
 
+def flag(field: str) -> str:
+    """The CLI flag of a FixSettings field, as the AWS CLI spells it: --log-group-name."""
+    return "--" + field.replace("_", "-")
+
+
 def settings_from(values: dict) -> FixSettings:
     """FixSettings from flag-like values (``None`` means not given), checked for conflicts and form."""
     given = {k: v for k, v in values.items() if v is not None and v is not False}
@@ -46,7 +51,7 @@ def settings_from(values: dict) -> FixSettings:
         settings = FixSettings(**given)
     except ValidationError as error:
         first = error.errors()[0]
-        field = "--" + "-".join(str(p) for p in first["loc"]).replace("_", "-")
+        field = flag("-".join(str(p) for p in first["loc"]))
         raise UserError(f"{field}: {first['msg']}") from error
     check_settings(settings)
     return settings
@@ -76,17 +81,9 @@ def check_settings(s: FixSettings) -> None:
                 "(arn:aws:iam::ACCOUNT:role/NAME, or arn:aws:iam::{account}:role/NAME for each account's own)"
             )
     else:
-        extra = [
-            flag
-            for flag, value in (
-                ("--log-group-name", s.log_group_name),
-                ("--deliver-logs-permission-arn", s.deliver_logs_permission_arn),
-                ("--create-log-group", s.create_log_group),
-                ("--retention-in-days", s.retention_in_days),
-                ("--kms-key-id", s.kms_key_id),
-            )
-            if value
-        ]
+        cloud_watch_only = ("log_group_name", "deliver_logs_permission_arn", "create_log_group")
+        given = [f for f in (*cloud_watch_only, "retention_in_days", "kms_key_id") if getattr(s, f)]
+        extra = [flag(f) for f in given]
         if extra:
             raise _conflict(f"{', '.join(extra)} cannot be used with --log-destination-type s3")
         if not s.log_destination:
