@@ -98,9 +98,9 @@ def plan_fix(
 ) -> tuple[FixPlan, dict[str, Clients]]:
     """Plan every account in parallel; no AWS write has happened when this returns.
 
-    An account that cannot be reached is named in ``account_errors`` while the others are
-    planned; input the plans refuse (a missing role or log group, an unknown VPC) is a UserError
-    for the whole run, naming each account."""
+    An account that cannot be reached is named in ``account_errors``, one whose plan is refused
+    (its delivery role missing, say) in ``cannot_fix``, while the others are planned; refused
+    everywhere (or in the one account), it is a UserError naming each account."""
     scope = scope or Scope()
     reach = Reach(scope.profile, scope.role)
     accounts = reach.choose(scope.organization, scope.account_ids, targets.accounts, scope.excluded)

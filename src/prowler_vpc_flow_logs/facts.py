@@ -24,9 +24,7 @@ class ReadError(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    action: (
-        str  # the IAM action behind the call, e.g. "ec2:DescribeFlowLogs"; "" for the check itself
-    )
+    action: str  # the IAM action behind the call ("ec2:DescribeFlowLogs"); "" for the check
     region: str
     code: str
     message: str = ""
