@@ -149,7 +149,7 @@ MUTANTS = (
     Mutant(
         "a-probe-that-cannot-fail",
         "selftest.py",
-        "                failures.append(Failure(reliance=reliance, reason=reason))",
+        '                failures.append(Failure(reliance=reliance, reason=f"{named}{error}"))',
         "                pass",
         ("tests/test_selftest.py",),
     ),

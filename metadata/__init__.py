@@ -1,12 +1,11 @@
-"""Compliance-framework JSON that Prowler loads through the ``prowler.compliance`` entry point.
-
-``cis_controls_7.1_aws.json`` (Prowler's legacy schema) maps ``vpc_flow_logs_enabled`` to CIS
-Controls v7.1 6.2 and 12.5 in each finding's ``compliance``; ``universal/`` holds the same framework
-in the universal schema for the ``--compliance`` table and CSV. Prowler imports this package at the
-start of every run: a run of an AWS scan learns here, in a CRITICAL line Prowler shows without
-``--log-level``, that the plug-in is installed but its check is not active.
+"""Compliance-framework JSON that Prowler loads through the ``prowler.compliance`` entry point:
+``cis_controls_7.1_aws.json`` (legacy schema) maps vpc_flow_logs_enabled to CIS Controls v7.1 6.2
+and 12.5 in each finding's ``compliance``; ``universal/`` holds it for ``--compliance`` tables and
+CSV. Prowler imports this package at the start of every run: an AWS scan learns here, in a CRITICAL
+line shown without ``--log-level``, that the plug-in is installed but its check is not active.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def _in_a_prowler_scan() -> bool:
 
 def _warn_when_inactive() -> None:
     """Never raises: Prowler loads this framework from the import, and a failure would lose it."""
-    try:
+    with contextlib.suppress(Exception):
         if _in_a_prowler_scan():
             from prowler.lib.logger import logger
 
@@ -33,8 +32,6 @@ def _warn_when_inactive() -> None:
 
             if warning := inactive_warning():
                 logger.critical(warning)
-    except Exception:  # a warning is never worth the framework
-        return
 
 
 _warn_when_inactive()

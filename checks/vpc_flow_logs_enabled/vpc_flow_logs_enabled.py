@@ -5,7 +5,11 @@ from there); all it does comes from the ``prowler_vpc_flow_logs`` package. Witho
 still answers: a FAIL per audited region and a CRITICAL log line, never "There are no findings".
 """
 
+import importlib.metadata
+
 from prowler.lib.check.models import Check, Check_Report_AWS
+from prowler.lib.logger import logger
+from prowler.providers.common.provider import Provider
 
 try:
     from prowler_vpc_flow_logs.activation import keep_check_after_custom_folder_run
@@ -30,11 +34,6 @@ class vpc_flow_logs_enabled(Check):
 
 def unavailable_findings(check: Check, error: Exception) -> list[Check_Report_AWS]:
     """One FAIL per audited region when the plug-in's package cannot run (built with Prowler alone)."""
-    import importlib.metadata
-
-    from prowler.lib.logger import logger
-    from prowler.providers.common.provider import Provider
-
     if isinstance(error, ModuleNotFoundError) and error.name == "prowler_vpc_flow_logs":
         why = "its package prowler-vpc-flow-logs is not installed in this Python environment"
     else:

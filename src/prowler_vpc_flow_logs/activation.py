@@ -107,9 +107,8 @@ def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[st
 
 
 def active_check(install: ProwlerInstall) -> str:
-    """Which check Prowler will run: "ours", "outdated" (files an earlier ``install`` wrote, of
-    another version of ours), "built-in", "missing" or "modified" (changed by hand or by another
-    tool, whatever it started as)."""
+    """Which check Prowler will run: "ours", "outdated" (an earlier ``install`` of another version
+    of ours), "built-in", "missing" or "modified" (changed by hand or by another tool)."""
     present = _present_files(install.check_dir)
     if f"{CHECK_ID}.py" not in present:
         return "missing"

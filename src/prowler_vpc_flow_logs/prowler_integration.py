@@ -90,9 +90,7 @@ def _version(text: str) -> tuple[int, ...]:
 def _front_order(keys: tuple[str, ...]) -> tuple[str, ...]:
     """The key order ``prioritised`` gives; every finding of a check has the same keys."""
     controls = sorted((k for k in keys if k.startswith("CIS-Controls-")), key=_version)
-    benchmarks = sorted(
-        (k for k in keys if _CIS_AWS.match(k)), key=lambda k: _version(k[4:]), reverse=True
-    )
+    benchmarks = sorted((k for k in keys if _CIS_AWS.match(k)), key=_version, reverse=True)
     front = controls + benchmarks
     return tuple(front) + tuple(key for key in keys if key not in front)
 

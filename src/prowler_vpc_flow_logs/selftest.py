@@ -134,10 +134,9 @@ def _service() -> None:
         raise ProbeFailed("AWSService(service, provider) has another signature")
     if not takes(AWSService.__threading_call__, ["call", "iterator"]):
         raise ProbeFailed("AWSService.__threading_call__(call, iterator) is gone")
-    if not callable(getattr(AWSService, "get_unknown_arn", None)):
-        raise ProbeFailed("AWSService.get_unknown_arn is gone")
-    if not callable(getattr(Provider, "get_global_provider", None)):
-        raise ProbeFailed("Provider.get_global_provider is gone")
+    for owner, name in ((AWSService, "get_unknown_arn"), (Provider, "get_global_provider")):
+        if not callable(getattr(owner, name, None)):
+            raise ProbeFailed(f"{owner.__name__}.{name} is gone")
     arn = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-probe"
     if is_resource_filtered(arn, [arn]) is not True or is_resource_filtered(arn, ["x"]):
         raise ProbeFailed("is_resource_filtered(arn, audit_resources) answers otherwise")
@@ -216,24 +215,21 @@ def _fixer() -> None:
 
 
 def _provider() -> None:
-    """``build_provider`` calls AwsProvider (stood in for: no AWS call) with what it accepts
-    (else TypeError: an argument it does not take)."""
+    """``build_provider`` runs with AwsProvider's __init__ stood in for (no AWS call) by one that
+    takes what it takes (else TypeError: an argument it does not take)."""
     from botocore.config import Config
     from prowler.providers.aws.aws_provider import AwsProvider
     from prowler.providers.aws.config import get_default_session_config
-    from prowler.providers.common.models import Audit_Metadata
 
     accepts = inspect.signature(AwsProvider.__init__)
 
     def stand_in(*args, **kwargs) -> None:
         accepts.bind(*args, **kwargs)
-        raise _Reached
 
-    with mock.patch.object(AwsProvider, "__init__", stand_in), contextlib.suppress(_Reached):
+    with mock.patch.object(AwsProvider, "__init__", stand_in):
         build_provider(["us-east-1"])
     if not isinstance(get_default_session_config(), Config):
         raise ProbeFailed("get_default_session_config() does not return a botocore Config")
-    Audit_Metadata(services_scanned=0, expected_checks=[], completed_checks=0, audit_progress=0)
 
 
 def _config_file() -> None:
@@ -278,8 +274,6 @@ def run() -> SelfTest:
             try:
                 probe()
             except (Exception, SystemExit) as error:  # Prowler exits on some internal errors
-                reason = f"{type(error).__name__}: {error}"
-                if isinstance(error, ProbeFailed):
-                    reason = str(error)
-                failures.append(Failure(reliance=reliance, reason=reason))
+                named = "" if isinstance(error, ProbeFailed) else f"{type(error).__name__}: "
+                failures.append(Failure(reliance=reliance, reason=f"{named}{error}"))
     return SelfTest(probed=list(PROBES), failures=failures)
