@@ -5,14 +5,8 @@ from __future__ import annotations
 import argparse
 import functools
 
-from prowler_vpc_flow_logs import CHECK_ID, __version__, selftest
-from prowler_vpc_flow_logs.activation import (
-    active_check,
-    find_prowler,
-    install_check,
-    lost_activation,
-    uninstall_check,
-)
+from prowler_vpc_flow_logs import CHECK_ID, __version__, activation, selftest
+from prowler_vpc_flow_logs.activation import find_prowler
 
 from .common import command
 
@@ -24,7 +18,7 @@ def _change(change, args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     install = find_prowler()
-    state = active_check(install)
+    state = activation.active_check(install)
     place = selftest.standing(install.version)
     standing = {
         "tested": f"tested: {selftest.tested_range()}",
@@ -37,7 +31,7 @@ def _status(args: argparse.Namespace) -> int:
     print(f"self-test: {passed} ({len(result.probed)} reliances probed)")
     for failure in result.failures:
         print(f"FAILED: {failure.reliance}: {failure.reason}")
-    lost = lost_activation(install)
+    lost = activation.lost_activation(install)
     labels = {
         "ours": f"prowler-vpc-flow-logs {__version__} (active)",
         "built-in": "Prowler's built-in check"
@@ -49,22 +43,21 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{CHECK_ID}: {labels[state]}")
     if lost:
         print(f"WARNING: {lost}")
-    print(
-        f"built-in backup: {'yes' if install.backup_dir.is_dir() else 'no'} ({install.backup_dir})"
-    )
+    backup = "yes" if install.backup_dir.is_dir() else "no"
+    print(f"built-in backup: {backup} ({install.backup_dir})")
     return 0 if state == "ours" and result.passed and place != "older" else 1
 
 
 def register(commands) -> None:
     changes = (  # (what it runs, the command, its summary, description and example, --force's help)
-        (install_check, "install", "make Prowler run this plug-in's check",
+        (activation.install_check, "install", "make Prowler run this plug-in's check",
          "Replace Prowler's built-in vpc_flow_logs_enabled with this plug-in's check: first a "
          "self-test probes each Prowler internal the plug-in relies on (any Prowler from "
          f"{selftest.TESTED[0]} that passes it is accepted), then the built-in files are verified "
          "against Prowler's RECORD and backed up.",
          "  vpc-flow-logs install && vpc-flow-logs status\n",
          "install even when Prowler fails the self-test or is older than supported, or over a modified check"),
-        (uninstall_check, "uninstall", "restore Prowler's built-in check",
+        (activation.uninstall_check, "uninstall", "restore Prowler's built-in check",
          "Put Prowler's built-in vpc_flow_logs_enabled back from the backup `install` made, "
          "verified byte for byte against Prowler's RECORD. Run it before `pip uninstall "
          "prowler-vpc-flow-logs`.",
