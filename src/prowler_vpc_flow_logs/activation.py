@@ -88,9 +88,7 @@ def _our_files() -> dict[str, bytes]:
 
 
 def matches_record(files: dict[str, bytes], record: dict[str, str]) -> bool:
-    return set(files) == set(record) and all(
-        _sha256(files[name]) == digest for name, digest in record.items()
-    )
+    return {name: _sha256(data) for name, data in files.items()} == record
 
 
 def _builtin_part(install: ProwlerInstall, present: dict[str, bytes]) -> dict[str, bytes] | None:
@@ -112,13 +110,12 @@ def active_check(install: ProwlerInstall) -> str:
     present = _present_files(install.check_dir)
     if f"{CHECK_ID}.py" not in present:
         return "missing"
-    ours = _our_files()
-    if all(present.get(name) == data for name, data in ours.items()) and set(present) <= set(ours):
+    if present == _our_files():
         return "ours"
     if _builtin_part(install, present) is not None:
         return "built-in"
     written = _read_marker(install.marker).get("files")
-    if written and {name: _sha256(data) for name, data in present.items()} == written:
+    if written and matches_record(present, written):
         return "outdated"
     return "modified"
 
@@ -192,8 +189,6 @@ def lost_activation(install: ProwlerInstall) -> str | None:
     which puts the built-in back)."""
     if active_check(install) not in ("built-in", "missing"):
         return None
-    if install.marker.is_file() and not _read_marker(install.marker).get("installed"):
-        return None  # uninstalled on purpose
     earlier = [m for _, m in _markers_of(install) if m.get("installed")]
     if not earlier:
         return None

@@ -23,6 +23,7 @@ and ``status`` run instead of a version gate. Prowler is imported inside the fun
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
 import re
@@ -115,10 +116,8 @@ def prowler_cis_controls_mappings() -> Compliance:
     found: Compliance = {}
     try:
         root = resources.files("prowler.compliance")
-        for entry in sorted(root.iterdir(), key=lambda e: e.name):
-            if not (entry.name.startswith("cis_controls_") and entry.name.endswith(".json")):
-                continue
-            data = json.loads(entry.read_text(encoding="utf-8"))
+        for name in sorted(fnmatch.filter([e.name for e in root.iterdir()], "cis_controls_*.json")):
+            data = json.loads(root.joinpath(name).read_text(encoding="utf-8"))
             ids = [
                 str(req["id"])
                 for req in data.get("requirements", [])

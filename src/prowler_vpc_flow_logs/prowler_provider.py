@@ -9,6 +9,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from prowler_vpc_flow_logs.aws_errors import error_message
 from prowler_vpc_flow_logs.errors import UserError
 
 _QUIET = threading.Lock()
@@ -17,9 +20,8 @@ _quiet: list[int] = []  # the root logger's level before the outermost quiet_pro
 
 @contextmanager
 def quiet_prowler(level: int = logging.CRITICAL) -> Iterator[None]:
-    """Prowler logs to the root logger (raw ``ClientError[…]`` lines while it builds providers and
-    scans): keep it at ``level`` or above inside. Entered by a command, never by its worker
-    threads; nested entries are counted under a lock, and the outermost restores the level."""
+    """Keep the root logger, where Prowler logs raw ``ClientError[…]`` lines, at ``level`` or above
+    inside. Entered by a command, never by its worker threads; the outermost restores the level."""
     root = logging.getLogger()
     with _QUIET:
         _quiet.append(root.level)
@@ -37,7 +39,6 @@ def retrying_session(profile: str | None = None):
     """A boto3 session whose clients retry as Prowler's do (standard mode, Prowler's attempts)."""
     import boto3
     import botocore.session
-    from botocore.exceptions import BotoCoreError
     from prowler.providers.aws.config import get_default_session_config
 
     try:  # boto3's Session has no public setter for the client config; botocore's has
@@ -60,12 +61,9 @@ def build_provider(
 ):
     """Prowler's AwsProvider for these regions, built as Prowler's CLI builds it. With
     ``role_arn`` Prowler assumes the role (as ``prowler aws -R``) and refreshes its credentials."""
-    from botocore.exceptions import BotoCoreError, ClientError
     from prowler.exceptions.exceptions import ProwlerException
     from prowler.providers.aws.aws_provider import AwsProvider
     from prowler.providers.common.models import Audit_Metadata
-
-    from prowler_vpc_flow_logs.aws_errors import error_message
 
     retrying_session(profile)  # an unknown profile is one line, as for the backout
     who = f"cannot assume role {role_arn}" if role_arn else "cannot use the AWS credentials"

@@ -1,7 +1,5 @@
-"""The self-test that stands in for a version gate: one probe per reliance on Prowler's internals
-(named in prowler_integration.py), run in this interpreter's Prowler by ``install`` and ``status``.
-A probe raises ``ProbeFailed`` saying how its reliance no longer holds; a Prowler newer than the
-tested range is accepted when every probe passes. Prowler is imported inside the probes."""
+"""The self-test: one probe per reliance named in prowler_integration.py, against this interpreter's
+Prowler (imported inside the probes); a probe raises ``ProbeFailed`` saying how it no longer holds."""
 
 from __future__ import annotations
 
@@ -22,17 +20,8 @@ from unittest import mock
 from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel
 
-from prowler_vpc_flow_logs import CHECK_FOLDER, CHECK_ID, OUR_CHECK_DIR
-from prowler_vpc_flow_logs.prowler_integration import (
-    asff_keeps_front_keys,
-    prowlers_get_check_compliance,
-)
-from prowler_vpc_flow_logs.prowler_provider import (
-    build_provider,
-    load_config_file,
-    parse_arn,
-    quiet_prowler,
-)
+from prowler_vpc_flow_logs import CHECK_FOLDER, CHECK_ID, OUR_CHECK_DIR, prowler_provider
+from prowler_vpc_flow_logs import prowler_integration as integration
 
 # The oldest supported and the newest tested Prowler: their one place (the Makefile reads this line;
 # the constraints files pin them and pyproject.toml says REQUIREMENT: tests/test_selftest.py).
@@ -90,9 +79,7 @@ def _check_folder() -> None:
     from prowler.lib.check.utils import recover_checks_from_provider
 
     folder = (Path(prowler.__file__).parent / CHECK_FOLDER.removeprefix("prowler/")).resolve()
-    found = {
-        name: Path(path).resolve() for name, path in recover_checks_from_provider("aws", "vpc")
-    }
+    found = {name: Path(p).resolve() for name, p in recover_checks_from_provider("aws", "vpc")}
     if not any(path.parent == folder.parent for path in found.values()):
         raise ProbeFailed(f"Prowler no longer finds its vpc checks in {folder.parent}")
     if (folder / f"{CHECK_ID}.py").is_file() and found.get(CHECK_ID) != folder:
@@ -146,7 +133,7 @@ def _finding_compliance() -> None:
     """A finding without ``compliance`` gets it from the module's ``get_check_compliance``."""
     from prowler.lib.outputs import finding
 
-    original = prowlers_get_check_compliance()
+    original = integration.prowlers_get_check_compliance()
     if not callable(original) or next(iter(inspect.signature(original).parameters)) != "finding":
         raise ProbeFailed("prowler.lib.outputs.finding has no get_check_compliance(finding, ...)")
     report = mock.MagicMock(resource_tags=[])
@@ -160,7 +147,7 @@ def _finding_compliance() -> None:
 
 
 def _asff_first_20() -> None:
-    if not asff_keeps_front_keys():
+    if not integration.asff_keeps_front_keys():
         raise ProbeFailed("ASFF.format_compliance no longer keeps a finding's first keys")
 
 
@@ -173,10 +160,7 @@ def _our_entry_point(group: str):
 
 def _compliance_entry_points() -> None:
     from prowler.config.config import get_available_compliance_frameworks
-    from prowler.lib.check.compliance_models import (
-        Compliance,
-        load_compliance_framework_universal,
-    )
+    from prowler.lib.check.compliance_models import Compliance, load_compliance_framework_universal
 
     _our_entry_point("prowler.compliance")
     if FRAMEWORK not in Compliance.get_bulk("aws"):
@@ -227,7 +211,7 @@ def _provider() -> None:
         accepts.bind(*args, **kwargs)
 
     with mock.patch.object(AwsProvider, "__init__", stand_in):
-        build_provider(["us-east-1"])
+        prowler_provider.build_provider(["us-east-1"])
     if not isinstance(get_default_session_config(), Config):
         raise ProbeFailed("get_default_session_config() does not return a botocore Config")
 
@@ -236,13 +220,13 @@ def _config_file() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "config.yaml"
         path.write_text("aws:\n  vpc_flow_logs_required_traffic_type: ALL\n")
-        loaded = load_config_file(str(path))
+        loaded = prowler_provider.load_config_file(str(path))
     if loaded.get("vpc_flow_logs_required_traffic_type") != "ALL":
         raise ProbeFailed("load_and_validate_config_file drops our key from the aws section")
 
 
 def _arn() -> None:
-    arn = parse_arn("arn:aws:logs:us-east-1:123456789012:log-group:probe")
+    arn = prowler_provider.parse_arn("arn:aws:logs:us-east-1:123456789012:log-group:probe")
     got = arn and (arn.partition, arn.region, arn.account_id, arn.resource_type)
     if got != ("aws", "us-east-1", "123456789012", "log-group"):
         raise ProbeFailed(f"Prowler's ARN model parses a log group ARN as {got}")
@@ -269,7 +253,7 @@ def run() -> SelfTest:
     """Every probe against this interpreter's Prowler (cached: it does not change in a process;
     tests that break an internal call ``run.cache_clear()``), with Prowler's log lines hidden."""
     failures = []
-    with quiet_prowler(logging.CRITICAL + 1):
+    with prowler_provider.quiet_prowler(logging.CRITICAL + 1):
         for reliance, probe in PROBES.items():
             try:
                 probe()
