@@ -224,24 +224,20 @@ def _refuse_knob_misses(
         )
 
 
+def _listed(value) -> list:
+    """A policy element that may be one value or a list of them, as a list."""
+    return [value] if isinstance(value, (str, dict)) else list(value or [])
+
+
 def _trusts_flow_logs(document: dict | str) -> bool:
     if isinstance(document, str):  # URL-encoded JSON when botocore did not decode it
         document = json.loads(unquote(document))
-    statements = document.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        actions = statement.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            continue
-        services = (statement.get("Principal") or {}).get("Service", [])
-        services = [services] if isinstance(services, str) else services
-        if FLOW_LOGS_SERVICE in services:
-            return True
-    return False
+    return any(
+        statement.get("Effect") == "Allow"
+        and any(a in ("sts:AssumeRole", "sts:*", "*") for a in _listed(statement.get("Action")))
+        and FLOW_LOGS_SERVICE in _listed((statement.get("Principal") or {}).get("Service"))
+        for statement in _listed(document.get("Statement"))
+    )
 
 
 def check_prerequisites(plan: Plan, client_for: ClientFor, policy: Policy | None = None) -> None:
