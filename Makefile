@@ -48,9 +48,11 @@ lint: $(STAMP)
 
 # The whole suite on the newest tested Prowler, then the compat part on the oldest supported.
 # pytest-xdist runs TEST_WORKERS tests at a time; tests marked xdist_group share a worker (and
-# so their module's fixtures), and Prowler's installed tree is locked across workers (conftest.py).
+# so their module's fixtures), in the order conftest.py gives; Prowler's installed tree is locked
+# across workers (tests/support.py).
+# PYTEST_ARGS adds options, e.g. PYTEST_ARGS=--durations=15.
 TEST_WORKERS ?= 2
-XDIST := -n $(TEST_WORKERS) --dist loadgroup
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 test: test-main test-compat
 

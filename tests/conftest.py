@@ -17,11 +17,24 @@ from tests.support import DUMMY_ENV, client, create_role, prowler_tree
 # moto loads a few thousand default AMIs into every EC2 region it starts; no test reads one.
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 SLOW = ("e2e", "wheel")  # start a real prowler or pip: 10-50 s each
+TREE = ("e2e", "compat")  # run or read the installed Prowler: hold its tree shared
+ALONE = "prowler_tree_alone"  # the xdist_group of the tests that change that tree
+
+
+def _marked(item: pytest.Item, names: tuple[str, ...]) -> bool:
+    return any(item.get_closest_marker(name) for name in names)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The order pytest-xdist hands tests out in: the slow ones first, quick ones fill the end."""
-    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW))
+    """The order pytest-xdist hands tests out in (Makefile: --no-loadscope-reorder): the tests
+    that change Prowler's tree while the other worker runs quick ones that leave it alone, then
+    the slow ones, then the rest of the quick ones to fill the end."""
+    group = [i.get_closest_marker("xdist_group") for i in items]
+    alone = [i for i, g in zip(items, group, strict=True) if g and g.args == (ALONE,)]
+    slow = [i for i in items if i not in alone and _marked(i, SLOW)]
+    quick = [i for i in items if i not in alone and i not in slow]
+    aside = [i for i in quick if not _marked(i, TREE)][: len(quick) // 4]
+    items[:] = alone + aside + slow + [i for i in quick if i not in aside]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -91,7 +104,7 @@ def _prowler_runs_this_checkouts_check(request) -> None:
 def _prowler_tree_shared(request) -> Iterator[None]:
     """An e2e or compat test runs or reads the installed Prowler: never while another test's
     step changes it (install, uninstall, `prowler -x`: ``with prowler_tree(alone=True)``)."""
-    if not any(request.node.get_closest_marker(m) for m in ("e2e", "compat")):
+    if not _marked(request.node, TREE):
         yield
         return
     with prowler_tree():

@@ -23,6 +23,7 @@ from tests.support import prowler_tree
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.xdist_group("prowler_tree_alone")  # changes Prowler's tree: see conftest.py
 def test_a_tested_prowler_takes_the_plugin_without_force(monkeypatch):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # the state `make plugin`'s install made
     version = importlib.metadata.version("prowler")

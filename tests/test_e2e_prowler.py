@@ -183,6 +183,7 @@ def test_a_check_whose_package_was_uninstalled_says_so_through_prowler(world, tm
     )  # shown without --log-level
 
 
+@pytest.mark.xdist_group("prowler_tree_alone")  # changes Prowler's tree: see conftest.py
 def test_custom_checks_folder_runs_ours_and_leaves_prowler_working(world, tmp_path):
     server, estate, _ = world
     with prowler_tree(alone=True):  # -x swaps the check folder in Prowler's tree
@@ -220,6 +221,7 @@ def _check_files_match_record() -> bool:
     return {p.name for p in folder.iterdir() if p.is_file()} == {e.name for e in entries}
 
 
+@pytest.mark.xdist_group("prowler_tree_alone")
 def test_uninstall_restores_builtin_byte_for_byte_then_install_again(monkeypatch):
     monkeypatch.delenv("VPC_FLOW_LOGS_STATE_DIR")  # use the backup `make test`'s install made
 
