@@ -41,17 +41,11 @@ def start_run(
 ) -> Ledger:
     """A new run id and its ledger, on disk before the first write to AWS."""
     started = RunStarted(
-        run_id=new_run_id(),
-        time=now(),
-        account=caller,
+        run_id=new_run_id(), time=now(), account=caller, source=source, version=__version__,
         accounts=sorted({plan.account for plan in plans}),
         regions=sorted({region for plan in plans for region in plan.regions}),
-        settings=plans[0].settings,
-        source=source,
-        version=__version__,
-        role=role,
-        left_out=left_out or {},
-    )
+        settings=plans[0].settings, role=role, left_out=left_out or {},
+    )  # fmt: skip
     return Ledger.create(started, base)
 
 

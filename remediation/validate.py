@@ -174,15 +174,11 @@ def _new_flow_log(plan: Plan, region: str) -> FlowLog:
     s = plan.settings
     raw = {"LogDestinationType": s.log_destination_type, "LogDestination": s.log_destination}
     return FlowLog(
-        id="the new flow log",
-        resource_id="-",
-        resource_type="VPC",
-        traffic_type=s.traffic_type,
-        destination=s.destination(region, plan.account),
+        id="the new flow log", resource_id="-", resource_type="VPC", traffic_type=s.traffic_type,
+        destination=s.destination(region, plan.account), log_format=s.log_format,
         max_aggregation_interval=s.max_aggregation_interval,
-        log_format=s.log_format,
         s3_key_prefix=s3_key_prefix(raw, region, plan.account),
-    )
+    )  # fmt: skip
 
 
 def _refuse_destinations_not_allowed(plan: Plan, policy: Policy | None, regions: list[str]) -> None:

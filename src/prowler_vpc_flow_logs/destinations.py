@@ -101,19 +101,14 @@ def parse_flow_log(
 ) -> FlowLog:
     """One DescribeFlowLogs entry as plain data (``vpc_id``: the VPC it belongs to)."""
     return FlowLog(
-        id=raw["FlowLogId"],
-        resource_id=raw.get("ResourceId", ""),
-        resource_type=resource_type,
-        vpc_id=vpc_id,
-        status=raw.get("FlowLogStatus") or "ACTIVE",
+        id=raw["FlowLogId"], resource_id=raw.get("ResourceId", ""), resource_type=resource_type,
+        vpc_id=vpc_id, status=raw.get("FlowLogStatus") or "ACTIVE",
         deliver_status=raw.get("DeliverLogsStatus"),
         deliver_error=raw.get("DeliverLogsErrorMessage"),
-        traffic_type=raw.get("TrafficType"),
-        destination=parse_destination(raw, region, account),
-        max_aggregation_interval=raw.get("MaxAggregationInterval"),
-        log_format=raw.get("LogFormat"),
+        traffic_type=raw.get("TrafficType"), destination=parse_destination(raw, region, account),
+        max_aggregation_interval=raw.get("MaxAggregationInterval"), log_format=raw.get("LogFormat"),
         s3_key_prefix=s3_key_prefix(raw, region, account),
-    )
+    )  # fmt: skip
 
 
 def _failed(destination: Destination, error: Exception) -> DestinationState:
@@ -172,18 +167,14 @@ def lifecycle_rule(raw: dict) -> LifecycleRule:
         prefix = rule_filter.get("Prefix", both.get("Prefix", ""))
         tagged = "Tag" in rule_filter or bool(both.get("Tags"))
     expiration = raw.get("Expiration") or {}
+    size = {**both, **rule_filter}  # ObjectSizeGreaterThan/LessThan, in Filter or in Filter.And
     return LifecycleRule(
-        id=raw.get("ID", ""),
-        enabled=raw.get("Status") == "Enabled",
-        prefix=prefix or "",
-        tag_filtered=tagged,
-        expiration_days=expiration.get("Days"),
+        id=raw.get("ID", ""), enabled=raw.get("Status") == "Enabled", prefix=prefix or "",
+        tag_filtered=tagged, expiration_days=expiration.get("Days"),
         expiration_date=_expiration_date(expiration.get("Date")),
-        size_greater_than=rule_filter.get(
-            "ObjectSizeGreaterThan", both.get("ObjectSizeGreaterThan")
-        ),
-        size_less_than=rule_filter.get("ObjectSizeLessThan", both.get("ObjectSizeLessThan")),
-    )
+        size_greater_than=size.get("ObjectSizeGreaterThan"),
+        size_less_than=size.get("ObjectSizeLessThan"),
+    )  # fmt: skip
 
 
 def _lifecycle(s3, bucket: str, **proof: str) -> dict:

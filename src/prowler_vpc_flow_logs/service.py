@@ -102,15 +102,9 @@ class FlowLogs(AWSService):
                 tags = raw.get("Tags") or []
                 name = next((t["Value"] for t in tags if t.get("Key") == "Name"), "")
                 data.vpcs[raw["VpcId"]] = Vpc(
-                    id=raw["VpcId"],
-                    arn=arn,
-                    region=region,
-                    owner_id=owner,
-                    name=name,
-                    tags=tags,
-                    cidr_block=raw.get("CidrBlock", ""),
-                    is_default=bool(raw.get("IsDefault")),
-                )
+                    id=raw["VpcId"], arn=arn, region=region, owner_id=owner, name=name, tags=tags,
+                    cidr_block=raw.get("CidrBlock", ""), is_default=bool(raw.get("IsDefault")),
+                )  # fmt: skip
 
     def _eni_vpcs(self, client, data: RegionData, raw_logs: list[dict]) -> dict[str, str]:
         """ENI id -> VPC id, listed only when "in use" or ENI-level logs need it."""
