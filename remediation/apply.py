@@ -84,10 +84,8 @@ def destination_gone(
     standing, and CreateFlowLogs will say if it must).
     """
     destination = settings.destination(region, account)
-    if (
-        destination is None
-        or check_destination(destination, client_for, account).status != "missing"
-    ):
+    state = check_destination(destination, client_for, account) if destination else None
+    if state is None or state.status != "missing":
         return None
     if destination.kind == "s3":
         return f"S3 bucket '{destination.name}' no longer exists (it was deleted after the plan)"

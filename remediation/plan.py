@@ -23,18 +23,16 @@ MUTED_SAID = "muted by Prowler's mutelist in the findings file (an accepted risk
 
 def decide(region: str, vpc: Vpc, verdict: Verdict) -> PlannedFix | Skip:
     """A failing VPC is fixed; a passing or unreadable one is skipped, and the reason said."""
-    where = {"region": region, "vpc_id": vpc.id}
+    said = verdict.status_extended
     if verdict.status == "PASS":
-        return Skip(**where, kind="compliant", reason=f"compliant: {verdict.status_extended}")
-    if verdict.status == "MANUAL":
-        return Skip(**where, kind="not-ours", reason=f"not ours to fix: {verdict.status_extended}")
-    if verdict.unreadable:
-        return Skip(
-            **where,
-            kind="unknown",
-            reason=f"not fixed, its flow logs are unknown: {verdict.status_extended}",
-        )
-    return PlannedFix(**where, vpc_name=vpc.name, reason=verdict.status_extended)
+        kind, reason = "compliant", f"compliant: {said}"
+    elif verdict.status == "MANUAL":
+        kind, reason = "not-ours", f"not ours to fix: {said}"
+    elif verdict.unreadable:
+        kind, reason = "unknown", f"not fixed, its flow logs are unknown: {said}"
+    else:
+        return PlannedFix(region=region, vpc_id=vpc.id, vpc_name=vpc.name, reason=said)
+    return Skip(region=region, vpc_id=vpc.id, kind=kind, reason=reason)
 
 
 def conflict(fix: PlannedFix, flow_logs: list[FlowLog], settings: FixSettings, account: str):
