@@ -51,26 +51,22 @@ def start_run(
 
 def _create_log_group(plan: Plan, region: str, ledger: Ledger, client_for: ClientFor) -> list[str]:
     """Create the planned log group in ``region`` (tagged with the run id); what was created."""
-    s = plan.settings
+    s, name = plan.settings, plan.settings.log_group_name or ""
     logs = client_for("logs", region)
     created = []
     try:
         key = {"kmsKeyId": s.kms_key_id} if s.kms_key_id else {}
-        logs.create_log_group(
-            logGroupName=s.log_group_name, tags={TAG_KEY: ledger.path.stem}, **key
-        )
+        logs.create_log_group(logGroupName=name, tags={TAG_KEY: ledger.path.stem}, **key)
     except ClientError as error:
         if error_code(error) != "ResourceAlreadyExistsException":
             raise
     else:
-        ledger.append(LogGroupCreated(
-            time=now(), account=plan.account, region=region, log_group_name=s.log_group_name or ""
-        ))  # fmt: skip
-        created.append(log_group_place(plan.account, region, s.log_group_name or ""))
-    if s.retention_in_days:
-        logs.put_retention_policy(
-            logGroupName=s.log_group_name, retentionInDays=s.retention_in_days
+        ledger.append(
+            LogGroupCreated(time=now(), account=plan.account, region=region, log_group_name=name)
         )
+        created.append(log_group_place(plan.account, region, name))
+    if s.retention_in_days:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=s.retention_in_days)
     return created
 
 

@@ -10,6 +10,7 @@ records it in the run's ledger, so ``vpc-flow-logs backout RUN_ID`` undoes it.
 from __future__ import annotations
 
 import atexit
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,15 +62,12 @@ def read_config(fixer_config: dict | None) -> tuple[FixSettings, Path | None]:
 
 
 def _finish() -> None:
-    if RUN.ledger is not None:
-        try:
-            RUN.ledger.append(RunFinished(time=now(), created=RUN.created, failed=RUN.failed))
-        except OSError:
-            pass  # the run is still in its ledger; only the "finished" mark is missing
-        print(
-            f"\nvpc_flow_logs_enabled fixer: run {RUN.ledger.path.stem}; undo with: "
-            f"vpc-flow-logs backout {RUN.ledger.path.stem}"
-        )
+    if RUN.ledger is None:
+        return
+    run_id = RUN.ledger.path.stem
+    with contextlib.suppress(OSError):  # the run stays in its ledger, only not marked finished
+        RUN.ledger.append(RunFinished(time=now(), created=RUN.created, failed=RUN.failed))
+    print(f"\nvpc_flow_logs_enabled fixer: run {run_id}; undo with: vpc-flow-logs backout {run_id}")
 
 
 def _prepare(service, run: FixerRun) -> None:

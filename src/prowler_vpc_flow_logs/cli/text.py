@@ -170,13 +170,6 @@ def backout_text(result: BackoutResult) -> str:
     return "\n".join(lines)
 
 
-def kept(run: RunSummary) -> str:
-    """After a backout: the log groups it kept, said beside "backed out"."""
-    if run.backed_out == "no" or not run.kept_log_groups:
-        return ""
-    return f" (its {run.kept_log_groups} log group(s) kept: backout --delete-log-groups)"
-
-
 def runs_text(runs: list[RunSummary]) -> str:
     if not runs:
         return "No runs recorded."
@@ -190,10 +183,12 @@ def runs_text(runs: list[RunSummary]) -> str:
             f"  not fixed: {'; '.join(f'account {a}: {why}' for a, why in sorted(r.left_out.items()))}" if r.left_out else "",
             "  (last record torn by a crash)" if r.torn else "",
         ])  # fmt: skip
+        kept = r.kept_log_groups if r.backed_out != "no" else 0  # by a backout, said beside it
+        kept_said = f" (its {kept} log group(s) kept: backout --delete-log-groups)" if kept else ""
         lines.append(
             f"{r.run_id}  {r.time}  account{'s' if len(r.accounts) > 1 else ''} "
             f"{','.join(r.accounts) or r.account}  regions {','.join(r.regions) or '-'}  "
             f"created {r.created}  failed {r.failed}  {'finished' if r.finished else 'INCOMPLETE'}  "
-            f"backed out: {r.backed_out}{kept(r)}  ({r.source}){notes}"
+            f"backed out: {r.backed_out}{kept_said}  ({r.source}){notes}"
         )
     return "\n".join(lines)
