@@ -35,7 +35,6 @@ from .common import (
 from .progress import RunProgress
 from .text import fix_plan_text, fix_text
 
-MAX_BATCH = MAX_IDS  # CreateFlowLogs takes at most 1000 VPC ids
 TRAFFIC_DEFAULT = FixSettings.model_fields["traffic_type"].default
 
 
@@ -68,9 +67,9 @@ def _fix(args: argparse.Namespace) -> int:
         )
     if args.wait < 0:
         raise UserError(f"--wait {args.wait}: give the seconds to wait, 0 or more")
-    if not 1 <= args.batch_size <= MAX_BATCH:
+    if not 1 <= args.batch_size <= MAX_IDS:
         raise UserError(
-            f"--batch-size {args.batch_size}: give 1 to {MAX_BATCH} (AWS's limit for VPCs)"
+            f"--batch-size {args.batch_size}: give 1 to {MAX_IDS} (AWS's limit for VPCs)"
         )
     scope = _scope(args)
     if not args.dry_run:
@@ -158,6 +157,6 @@ def register(subparsers) -> None:
         "accounts and regions worked on",
     )
     add("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
-        help=f"VPCs per CreateFlowLogs call, as --resource-ids of create-flow-logs takes several (default: {BATCH_SIZE}; at most {MAX_BATCH})")  # fmt: skip
+        help=f"VPCs per CreateFlowLogs call, as --resource-ids of create-flow-logs takes several (default: {BATCH_SIZE}; at most {MAX_IDS})")  # fmt: skip
     add_state_and_output(fix)
     fix.set_defaults(func=_fix)
