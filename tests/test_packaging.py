@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -115,3 +116,21 @@ def test_the_package_has_no_import_cycles():
     }
     assert "prowler_vpc_flow_logs.activation" in graph["prowler_vpc_flow_logs.metadata"]
     assert import_cycle(graph) == []
+
+
+def test_only_the_scan_imports_prowlers_aws_service():
+    """The remediation and the CLI read the scan as plain data (scan.Scan): importing them, the
+    backout's commands and the verdicts pulls in no Prowler AWSService (issue 21, row 1)."""
+    code = (
+        "import sys\n"
+        "import prowler_vpc_flow_logs.cli, prowler_vpc_flow_logs.cli.text\n"
+        "import prowler_vpc_flow_logs.remediation.plan, prowler_vpc_flow_logs.remediation.fix\n"
+        "import prowler_vpc_flow_logs.verdicts, prowler_vpc_flow_logs.remediation.fixer\n"
+        "print(sorted(m for m in sys.modules if m.startswith('prowler.providers.aws.lib.service')))\n"
+        "from prowler_vpc_flow_logs.remediation.fix import scanner\n"
+        "scanner()\n"
+        "print('prowler.providers.aws.lib.service.service' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True"], done.stdout
