@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     alone = [i for i, g in zip(items, group, strict=True) if g and g.args == (ALONE,)]
     slow = [i for i in items if i not in alone and _marked(i, SLOW)]
     quick = [i for i in items if i not in alone and i not in slow]
-    aside = [i for i in quick if not _marked(i, TREE)][: len(quick) // 3]
+    aside = [i for i in quick if not _marked(i, TREE)][: len(quick) // 2]
     items[:] = alone + aside + slow + [i for i in quick if i not in aside]
 
 
