@@ -15,9 +15,8 @@ NOT_FOUND_CODES = frozenset(
     {"404", "NoSuchBucket", "NotFound", "ResourceNotFoundException", "NoSuchEntity"}
 )
 
-_THROTTLED = (
-    ThrottledRetryableChecker()
-)  # what botocore's standard retry mode retries as throttling
+# What botocore's standard retry mode retries as throttling.
+_THROTTLED = ThrottledRetryableChecker()
 
 
 def throttled(code: str) -> bool:
